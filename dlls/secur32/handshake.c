@@ -1,0 +1,381 @@
+/*
+ * InitializeSecurityContext / AcceptSecurityContext for Schannel: the handshake loop.
+ *
+ * Each call is one engine step (one unix call): the caller's input token goes in, our
+ * token comes out into the caller's SECBUFFER_TOKEN (or memory we allocate for
+ * ISC_REQ_ALLOCATE_MEMORY), unused input is reported as SECBUFFER_EXTRA and a partial
+ * record as SEC_E_INCOMPLETE_MESSAGE with SECBUFFER_MISSING.
+ */
+
+#include "secur32_priv.h"
+#include "wine/debug.h"
+
+WINE_DEFAULT_DEBUG_CHANNEL(schannel);
+
+#define SCRATCH_INITIAL 0x4000
+#define SCRATCH_MAX 0x100000
+
+/* Request bits Schannel honours and reports back (the ISC_RET_ / ASC_RET_ bit has the
+ * same value as its ISC_REQ_ / ASC_REQ_ bit for each of these). */
+#define ISC_HONOURED (ISC_REQ_MUTUAL_AUTH | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT \
+    | ISC_REQ_CONFIDENTIALITY | ISC_REQ_USE_SUPPLIED_CREDS | ISC_REQ_ALLOCATE_MEMORY \
+    | ISC_REQ_EXTENDED_ERROR | ISC_REQ_STREAM | ISC_REQ_INTEGRITY | ISC_REQ_CONNECTION \
+    | ISC_REQ_MANUAL_CRED_VALIDATION)
+#define ASC_HONOURED (ASC_REQ_MUTUAL_AUTH | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT \
+    | ASC_REQ_CONFIDENTIALITY | ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_EXTENDED_ERROR \
+    | ASC_REQ_STREAM | ASC_REQ_INTEGRITY | ASC_REQ_CONNECTION)
+
+SECURITY_STATUS sg_status_from_engine(enum sg_status status)
+{
+    switch (status)
+    {
+    case SG_OK:                     return SEC_E_OK;
+    case SG_CONTINUE:               return SEC_I_CONTINUE_NEEDED;
+    case SG_INCOMPLETE:             return SEC_E_INCOMPLETE_MESSAGE;
+    case SG_RENEGOTIATE:            return SEC_I_RENEGOTIATE;
+    case SG_CLOSED:                 return SEC_I_CONTEXT_EXPIRED;
+    case SG_ERR_NO_MEMORY:          return SEC_E_INSUFFICIENT_MEMORY;
+    case SG_ERR_INVALID_TOKEN:      return SEC_E_INVALID_TOKEN;
+    case SG_ERR_DECRYPT:            return SEC_E_DECRYPT_FAILURE;
+    case SG_ERR_ILLEGAL_MESSAGE:    return SEC_E_ILLEGAL_MESSAGE;
+    case SG_ERR_ALGORITHM_MISMATCH: return SEC_E_ALGORITHM_MISMATCH;
+    case SG_ERR_BAD_CERT:           return SEC_E_CERT_UNKNOWN;
+    case SG_ERR_NO_CREDENTIALS:     return SEC_E_NO_CREDENTIALS;
+    case SG_ERR_BUFFER_TOO_SMALL:   return SEC_E_BUFFER_TOO_SMALL;
+    case SG_ERR_INVALID_PARAMETER:  return SEC_E_INVALID_PARAMETER;
+    default:                        return SEC_E_INTERNAL_ERROR;
+    }
+}
+
+SecBuffer *sg_find_buffer(SecBufferDesc *desc, ULONG type, ULONG start)
+{
+    ULONG i;
+
+    if (!desc || !desc->pBuffers) return NULL;
+    for (i = start; i < desc->cBuffers; i++)
+        if ((desc->pBuffers[i].BufferType & ~SECBUFFER_ATTRMASK) == type) return &desc->pBuffers[i];
+    return NULL;
+}
+
+static void set_far_expiry(TimeStamp *expiry)
+{
+    if (!expiry) return;
+    expiry->LowPart = 0xffffffff;
+    expiry->HighPart = 0x7fffffff;
+}
+
+static BOOL is_ip_literal(const WCHAR *name)
+{
+    const WCHAR *p;
+    if (wcschr(name, ':')) return TRUE;
+    for (p = name; *p; p++) if (!((*p >= '0' && *p <= '9') || *p == '.')) return FALSE;
+    return TRUE;
+}
+
+static void ctx_destroy(struct sg_ctx *ctx)
+{
+    if (ctx->session)
+    {
+        struct sg_session_free_params params = { ctx->session };
+        sg_unix_call(unix_session_free, &params);
+    }
+    sg_cred_release(ctx->cred);
+    sg_free(ctx->target);
+    if (ctx->scratch) sg_wipe(ctx->scratch, ctx->scratch_size);
+    sg_free(ctx->scratch);
+    sg_free(ctx);
+}
+
+static SECURITY_STATUS ctx_create(struct sg_cred *cred, BOOL server, const WCHAR *target, struct sg_ctx **ret)
+{
+    struct sg_session_create_params params = { 0 };
+    struct sg_ctx *ctx;
+    char *sni = NULL;
+    int len = 0;
+
+    if (!(ctx = sg_alloc_zero(sizeof(*ctx)))) return SEC_E_INSUFFICIENT_MEMORY;
+    sg_cred_addref(cred);
+    ctx->cred = cred;
+    ctx->server = server;
+    ctx->state = SG_CTX_HANDSHAKE;
+    if (target && *target && !(ctx->target = sg_strdupW(target)))
+    {
+        ctx_destroy(ctx);
+        return SEC_E_INSUFFICIENT_MEMORY;
+    }
+    if (!server && ctx->target && !is_ip_literal(ctx->target))
+    {
+        len = WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, NULL, 0, NULL, NULL);
+        if (len > 1 && (sni = sg_alloc(len))) WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, sni, len, NULL, NULL);
+    }
+    params.cred = cred->unix_cred;
+    params.flags = server ? SG_SESSION_SERVER : 0;
+    params.server_name = (ULONG_PTR)sni;
+    params.server_name_size = sni ? len - 1 : 0;
+    if (sg_unix_call(unix_session_create, &params)) params.status = SG_ERR_INTERNAL;
+    sg_free(sni);
+    if (params.status != SG_OK)
+    {
+        WARN("engine session creation failed: %u\n", params.status);
+        ctx_destroy(ctx);
+        return params.status == SG_ERR_NO_MEMORY ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_INTERNAL_ERROR;
+    }
+    ctx->session = params.session;
+    *ret = ctx;
+    return SEC_E_OK;
+}
+
+static BOOL scratch_reserve(struct sg_ctx *ctx, ULONG size)
+{
+    BYTE *grown;
+
+    if (ctx->scratch_size >= size) return TRUE;
+    if (size > SCRATCH_MAX || !(grown = sg_alloc(size))) return FALSE;
+    sg_free(ctx->scratch);
+    ctx->scratch = grown;
+    ctx->scratch_size = size;
+    return TRUE;
+}
+
+/* Hand our token to the caller: its own buffer, or memory it frees with FreeContextBuffer. */
+static SECURITY_STATUS write_token(SecBufferDesc *output, BOOL allocate, const BYTE *token, ULONG size)
+{
+    SecBuffer *buffer = sg_find_buffer(output, SECBUFFER_TOKEN, 0);
+
+    if (!buffer)
+    {
+        if (!size) return SEC_E_OK;
+        WARN("no SECBUFFER_TOKEN for a %lu byte token\n", size);
+        return SEC_E_INVALID_TOKEN;
+    }
+    if (allocate)
+    {
+        if (!size)
+        {
+            buffer->pvBuffer = NULL;
+            buffer->cbBuffer = 0;
+            return SEC_E_OK;
+        }
+        if (!(buffer->pvBuffer = sg_context_buffer_alloc(size))) return SEC_E_INSUFFICIENT_MEMORY;
+    }
+    else if (buffer->cbBuffer < size || (size && !buffer->pvBuffer))
+    {
+        WARN("token buffer of %lu bytes too small for %lu\n", buffer->cbBuffer, size);
+        return SEC_E_INSUFFICIENT_MEMORY;
+    }
+    if (size) memcpy(buffer->pvBuffer, token, size);
+    buffer->cbBuffer = size;
+    return SEC_E_OK;
+}
+
+/* Where Schannel reports EXTRA or MISSING: the caller's spare (empty) input buffer. */
+static SecBuffer *spare_input_buffer(SecBufferDesc *input, const SecBuffer *token)
+{
+    ULONG i;
+
+    if (!input || !input->pBuffers) return NULL;
+    for (i = 0; i < input->cBuffers; i++)
+    {
+        SecBuffer *buffer = &input->pBuffers[i];
+        if (buffer == token) continue;
+        if (buffer->BufferType == SECBUFFER_EMPTY || buffer->BufferType == SECBUFFER_EXTRA
+            || buffer->BufferType == SECBUFFER_MISSING)
+            return buffer;
+    }
+    return NULL;
+}
+
+static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, SecBufferDesc *output, BOOL allocate)
+{
+    struct sg_handshake_params params = { 0 };
+    SecBuffer *token = input ? sg_find_buffer(input, SECBUFFER_TOKEN, 0) : NULL;
+    SecBuffer *spare;
+    SECURITY_STATUS status, write_status;
+
+    if (token && token->cbBuffer && !token->pvBuffer) return SEC_E_INVALID_TOKEN;
+    if (!scratch_reserve(ctx, SCRATCH_INITIAL)) return SEC_E_INSUFFICIENT_MEMORY;
+
+    params.session = ctx->session;
+    params.input = token ? (ULONG_PTR)token->pvBuffer : 0;
+    params.input_size = token ? token->cbBuffer : 0;
+    params.output = (ULONG_PTR)ctx->scratch;
+    params.output_capacity = ctx->scratch_size;
+    if (sg_unix_call(unix_handshake, &params)) return SEC_E_INTERNAL_ERROR;
+    TRACE("engine: status %u, consumed %u of %u, output %u, missing %u, alert %#x, error %d\n", params.status,
+          params.consumed, params.input_size, params.output_size, params.missing, params.alert, params.library_error);
+
+    if (params.output_size > ctx->scratch_size)
+    {
+        struct sg_fetch_output_params fetch = { 0 };
+
+        if (!scratch_reserve(ctx, params.output_size)) return SEC_E_INSUFFICIENT_MEMORY;
+        fetch.session = ctx->session;
+        fetch.output = (ULONG_PTR)ctx->scratch;
+        fetch.output_capacity = ctx->scratch_size;
+        if (sg_unix_call(unix_fetch_output, &fetch) || fetch.status != SG_OK) return SEC_E_INTERNAL_ERROR;
+        params.output_size = fetch.output_size;
+    }
+
+    status = sg_status_from_engine(params.status);
+    spare = spare_input_buffer(input, token);
+    if (status == SEC_E_INCOMPLETE_MESSAGE)
+    {
+        if (spare)
+        {
+            spare->BufferType = SECBUFFER_MISSING;
+            spare->cbBuffer = params.missing;
+            spare->pvBuffer = NULL;
+        }
+        return status;
+    }
+    if ((status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED) && token && spare)
+    {
+        ULONG extra = params.consumed < params.input_size ? params.input_size - params.consumed : 0;
+        if (extra)
+        {
+            spare->BufferType = SECBUFFER_EXTRA;
+            spare->cbBuffer = extra;
+            spare->pvBuffer = NULL;
+        }
+    }
+    if (status == SEC_E_OK)
+    {
+        ctx->info = params.info;
+        ctx->state = SG_CTX_ESTABLISHED;
+    }
+    /* On failure the token may hold an alert for the peer: still hand it over. */
+    write_status = write_token(output, allocate, ctx->scratch, params.output_size);
+    if (write_status && !FAILED(status)) status = write_status;
+    if (FAILED(status)) ctx->state = SG_CTX_FAILED;
+    return status;
+}
+
+static BOOL manual_validation(const struct sg_ctx *ctx)
+{
+    return (ctx->cred->sch_flags & SCH_CRED_MANUAL_CRED_VALIDATION) || (ctx->req & ISC_REQ_MANUAL_CRED_VALIDATION);
+}
+
+SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, const WCHAR *target,
+                                      ULONG req, SecBufferDesc *input, CtxtHandle *new_handle,
+                                      SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
+{
+    struct sg_ctx *ctx;
+    SECURITY_STATUS status;
+    BOOL created = FALSE;
+
+    TRACE("cred %p, ctx %p, target %s, req %#lx\n", cred_handle, ctx_handle, debugstr_w(target), req);
+    if (req & (ISC_REQ_DELEGATE | ISC_REQ_PROMPT_FOR_CREDS)) return SEC_E_UNSUPPORTED_FUNCTION;
+
+    if (!ctx_handle)
+    {
+        struct sg_cred *cred = sg_handle_get(SG_HANDLE_CRED, cred_handle);
+
+        if (!cred) return SEC_E_INVALID_HANDLE;
+        if (cred->use != SECPKG_CRED_OUTBOUND) return SEC_E_NO_CREDENTIALS;
+        if (!new_handle) return SEC_E_INVALID_PARAMETER;
+        if ((status = ctx_create(cred, FALSE, target, &ctx))) return status;
+        created = TRUE;
+        input = NULL;  /* the first call starts the handshake; there is nothing to read */
+    }
+    else
+    {
+        if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || ctx->server) return SEC_E_INVALID_HANDLE;
+        if (ctx->state == SG_CTX_ESTABLISHED)
+        {
+            FIXME("renegotiation and shutdown tokens are not supported yet\n");
+            return SEC_E_UNSUPPORTED_FUNCTION;
+        }
+        if (ctx->state != SG_CTX_HANDSHAKE) return SEC_E_INVALID_HANDLE;
+    }
+    ctx->req = req;
+
+    status = handshake_step(ctx, input, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
+    if (status == SEC_E_OK && !manual_validation(ctx) && (status = sg_verify_server_chain(ctx)))
+        ctx->state = SG_CTX_FAILED;
+
+    if (created)
+    {
+        if (FAILED(status))
+        {
+            ctx_destroy(ctx);
+            return status;
+        }
+        if (!sg_handle_alloc(SG_HANDLE_CTX, ctx, new_handle))
+        {
+            ctx_destroy(ctx);
+            return SEC_E_INSUFFICIENT_MEMORY;
+        }
+    }
+    else if (new_handle && new_handle != ctx_handle)
+        *new_handle = *ctx_handle;
+
+    if (attrs) *attrs = req & ISC_HONOURED;
+    set_far_expiry(expiry);
+    return status;
+}
+
+SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, SecBufferDesc *input,
+                                  ULONG req, CtxtHandle *new_handle, SecBufferDesc *output, ULONG *attrs,
+                                  TimeStamp *expiry)
+{
+    struct sg_ctx *ctx;
+    SECURITY_STATUS status;
+    BOOL created = FALSE;
+
+    TRACE("cred %p, ctx %p, req %#lx\n", cred_handle, ctx_handle, req);
+    if (!ctx_handle)
+    {
+        struct sg_cred *cred = sg_handle_get(SG_HANDLE_CRED, cred_handle);
+
+        if (!cred) return SEC_E_INVALID_HANDLE;
+        if (cred->use != SECPKG_CRED_INBOUND) return SEC_E_NO_CREDENTIALS;
+        if (!new_handle) return SEC_E_INVALID_PARAMETER;
+        if (!sg_find_buffer(input, SECBUFFER_TOKEN, 0)) return SEC_E_INVALID_TOKEN;
+        if ((status = ctx_create(cred, TRUE, NULL, &ctx))) return status;
+        created = TRUE;
+    }
+    else
+    {
+        if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || !ctx->server) return SEC_E_INVALID_HANDLE;
+        if (ctx->state == SG_CTX_ESTABLISHED)
+        {
+            FIXME("renegotiation and shutdown tokens are not supported yet\n");
+            return SEC_E_UNSUPPORTED_FUNCTION;
+        }
+        if (ctx->state != SG_CTX_HANDSHAKE) return SEC_E_INVALID_HANDLE;
+        if (!sg_find_buffer(input, SECBUFFER_TOKEN, 0)) return SEC_E_INVALID_TOKEN;
+    }
+    ctx->req = req;
+
+    status = handshake_step(ctx, input, output, !!(req & ASC_REQ_ALLOCATE_MEMORY));
+
+    if (created)
+    {
+        /* Nothing was accepted yet: the caller retries with more data and no context. */
+        if (FAILED(status) || status == SEC_E_INCOMPLETE_MESSAGE)
+        {
+            ctx_destroy(ctx);
+            return status;
+        }
+        if (!sg_handle_alloc(SG_HANDLE_CTX, ctx, new_handle))
+        {
+            ctx_destroy(ctx);
+            return SEC_E_INSUFFICIENT_MEMORY;
+        }
+    }
+    else if (new_handle && new_handle != ctx_handle)
+        *new_handle = *ctx_handle;
+
+    if (attrs) *attrs = req & ASC_HONOURED;
+    set_far_expiry(expiry);
+    return status;
+}
+
+SECURITY_STATUS sg_delete_context(CtxtHandle *handle)
+{
+    struct sg_ctx *ctx;
+
+    if (!(ctx = sg_handle_free(SG_HANDLE_CTX, handle))) return SEC_E_INVALID_HANDLE;
+    ctx_destroy(ctx);
+    return SEC_E_OK;
+}

@@ -1,0 +1,257 @@
+/*
+ * secur32's unix-call table: one entry per enum sg_unix_call (../unixlib.h).
+ *
+ * Each entry checks its parameter struct (handles, region addresses and sizes) before the
+ * engine sees it. A struct the entry cannot make sense of gets status
+ * SG_ERR_INVALID_PARAMETER (when it has a status field) and the call returns
+ * STATUS_INVALID_PARAMETER; otherwise the call returns 0 and the TLS outcome is in status.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+/* Wine's NTSTATUS is a 32-bit LONG, which is int on the LP64 Unix side. */
+typedef int unix_ntstatus;
+typedef unix_ntstatus (*unixlib_entry_t)(void *args);
+
+#define STATUS_SUCCESS            ((unix_ntstatus)0)
+#define STATUS_INVALID_HANDLE     ((unix_ntstatus)0xc0000008)
+#define STATUS_INVALID_PARAMETER  ((unix_ntstatus)0xc000000d)
+
+/* A caller's region as a pointer; NULL when the address cannot describe size bytes. */
+static int region_ok(uint64_t address, uint64_t size)
+{
+    if (!size) return 1;
+    if (!address || address != (uint64_t)(uintptr_t)address) return 0;
+    return address + size > address;
+}
+
+static void *region(uint64_t address)
+{
+    return (void *)(uintptr_t)address;
+}
+
+static unix_ntstatus call_process_attach(void *args)
+{
+    struct sg_process_attach_params *params = args;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->version = engine_process_attach();
+    return params->version ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
+}
+
+static unix_ntstatus call_cred_create(void *args)
+{
+    struct sg_cred_create_params *params = args;
+    struct engine_cred *cred;
+    int library_error;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->cred = 0;
+    if (!region_ok(params->chain, params->chain_size) || !region_ok(params->key, params->key_size)
+        || (params->key_format == SG_KEY_NONE && params->key_size)
+        || (params->key_format != SG_KEY_NONE && !params->key_size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_cred_create(params->flags, params->protocols,
+                                        region(params->chain), params->chain_size,
+                                        params->key_format, region(params->key), params->key_size,
+                                        &cred, &library_error);
+    if (params->status == SG_ERR_INVALID_PARAMETER) return STATUS_INVALID_PARAMETER;
+    if (params->status == SG_OK) params->cred = (uint64_t)(uintptr_t)cred;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_cred_free(void *args)
+{
+    struct sg_cred_free_params *params = args;
+    struct engine_cred *cred;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    if (!params->cred) return STATUS_SUCCESS;
+    if (!(cred = engine_cred_from_handle(params->cred))) return STATUS_INVALID_HANDLE;
+    engine_cred_release(cred);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_session_create(void *args)
+{
+    struct sg_session_create_params *params = args;
+    struct engine_session *session;
+    struct engine_cred *cred;
+    int library_error;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->session = 0;
+    if (!(cred = engine_cred_from_handle(params->cred)) || (params->flags & ~SG_SESSION_SERVER)
+        || !region_ok(params->server_name, params->server_name_size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_session_create(cred, !!(params->flags & SG_SESSION_SERVER),
+                                           region(params->server_name), params->server_name_size,
+                                           &session, &library_error);
+    if (params->status == SG_ERR_INVALID_PARAMETER) return STATUS_INVALID_PARAMETER;
+    if (params->status == SG_OK) params->session = (uint64_t)(uintptr_t)session;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_session_free(void *args)
+{
+    struct sg_session_free_params *params = args;
+    struct engine_session *session;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    if (!params->session) return STATUS_SUCCESS;
+    if (!(session = engine_session_from_handle(params->session))) return STATUS_INVALID_HANDLE;
+    engine_session_free(session);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_handshake(void *args)
+{
+    struct sg_handshake_params *params = args;
+    struct engine_session *session;
+    struct engine_step step;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->consumed = params->output_size = params->missing = 0;
+    params->alert = SG_ALERT_NONE;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session))
+        || !region_ok(params->input, params->input_size)
+        || !region_ok(params->output, params->output_capacity))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    engine_handshake(session, region(params->input), params->input_size,
+                     region(params->output), params->output_capacity, &step);
+    params->status = step.status;
+    params->consumed = step.consumed;
+    params->output_size = step.output_size;
+    params->missing = step.missing;
+    params->alert = step.alert;
+    params->library_error = step.library_error;
+    if (step.status == SG_OK) engine_session_info(session, &params->info);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_fetch_output(void *args)
+{
+    struct sg_fetch_output_params *params = args;
+    struct engine_session *session;
+    size_t size;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->output_size = 0;
+    if (!(session = engine_session_from_handle(params->session))
+        || !region_ok(params->output, params->output_capacity))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_fetch_output(session, region(params->output), params->output_capacity, &size);
+    params->output_size = size;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_encrypt(void *args)
+{
+    struct sg_encrypt_params *params = args;
+    struct engine_session *session;
+    struct engine_seal seal;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->header_used = params->trailer_used = 0;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session))
+        || !region_ok(params->header, params->header_size)
+        || !region_ok(params->data, params->data_size)
+        || !region_ok(params->trailer, params->trailer_size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    engine_encrypt(session, region(params->header), params->header_size,
+                   region(params->data), params->data_size,
+                   region(params->trailer), params->trailer_size, &seal);
+    params->status = seal.status;
+    params->header_used = seal.header_used;
+    params->trailer_used = seal.trailer_used;
+    params->library_error = seal.library_error;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_decrypt(void *args)
+{
+    struct sg_decrypt_params *params = args;
+    struct engine_session *session;
+    struct engine_open open;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->consumed = params->data_offset = params->data_size = params->missing = 0;
+    params->alert = SG_ALERT_NONE;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    engine_decrypt(session, region(params->buffer), params->size, &open);
+    params->status = open.status;
+    params->consumed = open.consumed;
+    params->data_offset = open.data_offset;
+    params->data_size = open.data_size;
+    params->missing = open.missing;
+    params->alert = open.alert;
+    params->library_error = open.library_error;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_get_peer_certs(void *args)
+{
+    struct sg_get_peer_certs_params *params = args;
+    struct engine_session *session;
+    size_t size;
+    uint32_t count;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->size = params->count = 0;
+    if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->capacity))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_peer_certs(session, region(params->buffer), params->capacity, &size, &count);
+    if (size > UINT32_MAX)
+    {
+        params->status = SG_ERR_INTERNAL;
+        return STATUS_SUCCESS;
+    }
+    params->size = size;
+    params->count = count;
+    return STATUS_SUCCESS;
+}
+
+const unixlib_entry_t __wine_unix_call_funcs[] =
+{
+    call_process_attach,
+    call_cred_create,
+    call_cred_free,
+    call_session_create,
+    call_session_free,
+    call_handshake,
+    call_fetch_output,
+    call_encrypt,
+    call_decrypt,
+    call_get_peer_certs,
+};
+
+_Static_assert(sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == unix_funcs_count,
+               "unix call table does not match enum sg_unix_call");

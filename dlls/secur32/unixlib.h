@@ -1,0 +1,228 @@
+/*
+ * The contract between secur32's PE side and its Unix-side TLS engine.
+ *
+ * This header is the only thing the two sides share. The PE side parses SecBuffers and
+ * Windows structures and never includes GnuTLS; the Unix side drives GnuTLS and never sees
+ * a SecBuffer. Every call takes one parameter struct of fixed-width fields; memory regions
+ * travel as (address, size) pairs in 64-bit fields so a 32-bit caller can be thunked later.
+ *
+ * Handles (sg_cred, sg_session) are opaque 64-bit values owned by the Unix side.
+ * A call's NTSTATUS return is 0 when the parameters were understood; the TLS outcome is
+ * in the struct's "status" field (enum sg_status).
+ */
+
+#ifndef SCHANNEL_GNUTLS_SECUR32_UNIXLIB_H
+#define SCHANNEL_GNUTLS_SECUR32_UNIXLIB_H
+
+#include <stdint.h>
+
+#define SG_UNIXLIB_VERSION 1
+
+enum sg_unix_call
+{
+    unix_process_attach,   /* struct sg_process_attach_params */
+    unix_cred_create,      /* struct sg_cred_create_params */
+    unix_cred_free,        /* struct sg_cred_free_params */
+    unix_session_create,   /* struct sg_session_create_params */
+    unix_session_free,     /* struct sg_session_free_params */
+    unix_handshake,        /* struct sg_handshake_params: one call per ISC/ASC step */
+    unix_fetch_output,     /* struct sg_fetch_output_params: rest of an oversized token */
+    unix_encrypt,          /* struct sg_encrypt_params: one call per EncryptMessage */
+    unix_decrypt,          /* struct sg_decrypt_params: one call per DecryptMessage */
+    unix_get_peer_certs,   /* struct sg_get_peer_certs_params */
+    unix_funcs_count
+};
+
+/* Outcome of an engine operation; the PE side maps it to a SECURITY_STATUS. */
+enum sg_status
+{
+    SG_OK = 0,               /* handshake done / record processed */
+    SG_CONTINUE,             /* handshake: send output (if any), then call again with peer data */
+    SG_INCOMPLETE,           /* input does not hold one whole record; "missing" says how much more */
+    SG_RENEGOTIATE,          /* peer asked for a new handshake (reserved for the record-layer issue) */
+    SG_CLOSED,               /* peer sent close_notify */
+    SG_ERR_NO_MEMORY,
+    SG_ERR_INVALID_TOKEN,    /* malformed record framing or handshake message */
+    SG_ERR_DECRYPT,          /* record failed authentication / decryption */
+    SG_ERR_ILLEGAL_MESSAGE,  /* unexpected message, or peer sent a fatal alert */
+    SG_ERR_ALGORITHM_MISMATCH, /* no protocol version or cipher suite in common */
+    SG_ERR_BAD_CERT,         /* peer's certificate unusable (parse error, bad signature) */
+    SG_ERR_NO_CREDENTIALS,   /* credential unusable for this role (server without a key) */
+    SG_ERR_BUFFER_TOO_SMALL, /* caller's region cannot hold the result */
+    SG_ERR_INVALID_PARAMETER,/* a size or handle in the params is impossible */
+    SG_ERR_INTERNAL
+};
+
+/* Protocol version bits (cred protocols mask, session_info.protocol). */
+#define SG_PROTO_TLS1_0  0x01
+#define SG_PROTO_TLS1_1  0x02
+#define SG_PROTO_TLS1_2  0x04
+#define SG_PROTO_TLS1_3  0x08
+
+/* Bulk cipher, hash and key exchange of a negotiated session (session_info). */
+enum sg_cipher { SG_CIPHER_NONE, SG_CIPHER_AES_128_GCM, SG_CIPHER_AES_256_GCM, SG_CIPHER_CHACHA20_POLY1305,
+                 SG_CIPHER_AES_128_CBC, SG_CIPHER_AES_256_CBC, SG_CIPHER_3DES_CBC, SG_CIPHER_AES_128_CCM,
+                 SG_CIPHER_AES_256_CCM, SG_CIPHER_OTHER };
+enum sg_hash   { SG_HASH_NONE, SG_HASH_SHA1, SG_HASH_SHA256, SG_HASH_SHA384, SG_HASH_OTHER };
+enum sg_kx     { SG_KX_NONE, SG_KX_RSA, SG_KX_DHE, SG_KX_ECDHE, SG_KX_OTHER };
+
+#define SG_ALERT_NONE 0xffffffffu
+
+struct sg_session_info
+{
+    uint32_t protocol;        /* one SG_PROTO_* bit */
+    uint32_t cipher_suite;    /* IANA two-byte identifier */
+    uint32_t cipher;          /* enum sg_cipher */
+    uint32_t cipher_bits;
+    uint32_t hash;            /* enum sg_hash: the suite's MAC or PRF/HKDF hash */
+    uint32_t hash_bits;
+    uint32_t kx;              /* enum sg_kx */
+    uint32_t kx_bits;         /* group size: 255 for X25519, 256 for P-256, RSA modulus bits, ... */
+    uint32_t header_size;     /* record bytes before the plaintext (5 + explicit IV/nonce) */
+    uint32_t trailer_size;    /* most record bytes after the plaintext (tag/MAC/padding/type) */
+    uint32_t max_message;     /* largest plaintext in one record */
+    uint32_t block_size;      /* cipher block size, 1 for stream-like AEADs */
+    uint32_t resumed;         /* nonzero if the session was resumed */
+    uint32_t reserved;
+};
+
+struct sg_process_attach_params
+{
+    uint32_t version;         /* out: SG_UNIXLIB_VERSION */
+    uint32_t reserved;
+};
+
+/* Credential roles for sg_cred_create_params.flags. */
+#define SG_CRED_CLIENT 0x01
+#define SG_CRED_SERVER 0x02
+
+/* Private key formats for sg_cred_create_params.key_format. */
+#define SG_KEY_NONE 0
+/* RSA components, each field a little-endian uint32 length followed by that many bytes of an
+ * unsigned big-endian integer, in this order: n, e, d, p, q, dp, dq, qinv (PKCS #1 meanings). */
+#define SG_KEY_RSA_COMPONENTS 1
+
+struct sg_cred_create_params
+{
+    uint32_t flags;           /* SG_CRED_CLIENT or SG_CRED_SERVER */
+    uint32_t protocols;       /* SG_PROTO_* mask the credential may negotiate; never 0 */
+    uint64_t chain;           /* certificates, leaf first: each a LE uint32 length then DER bytes */
+    uint32_t chain_size;      /* 0 when no certificate */
+    uint32_t key_format;      /* SG_KEY_* */
+    uint64_t key;             /* key blob in key_format; the caller wipes it after the call */
+    uint32_t key_size;
+    uint32_t status;          /* out: enum sg_status */
+    uint64_t cred;            /* out: handle, 0 on failure */
+};
+
+struct sg_cred_free_params
+{
+    uint64_t cred;            /* sessions created from it keep it alive until they are freed */
+};
+
+/* Session flags. */
+#define SG_SESSION_SERVER 0x01
+
+struct sg_session_create_params
+{
+    uint64_t cred;
+    uint32_t flags;           /* SG_SESSION_* */
+    uint32_t server_name_size;
+    uint64_t server_name;     /* UTF-8 host name for SNI, not NUL-terminated; 0 for none */
+    uint32_t status;          /* out */
+    uint32_t reserved;
+    uint64_t session;         /* out */
+};
+
+struct sg_session_free_params
+{
+    uint64_t session;
+};
+
+/*
+ * One handshake step. The engine reads whole TLS records from input (never a partial one),
+ * writes the bytes to send into output, and reports how much input it used: unused input
+ * after SG_OK or SG_CONTINUE is the caller's SECBUFFER_EXTRA.
+ * If the token is larger than output_capacity, output_size says its full size, nothing is
+ * written, and the caller fetches it with unix_fetch_output.
+ * On SG_OK, info describes the session.
+ */
+struct sg_handshake_params
+{
+    uint64_t session;
+    uint64_t input;
+    uint32_t input_size;
+    uint32_t output_capacity;
+    uint64_t output;
+    uint32_t status;          /* out: enum sg_status */
+    uint32_t consumed;        /* out: input bytes used */
+    uint32_t output_size;     /* out: bytes of token produced */
+    uint32_t missing;         /* out: SG_INCOMPLETE: bytes still needed (at least 1) */
+    uint32_t alert;           /* out: TLS alert sent or received, SG_ALERT_NONE if none */
+    int32_t library_error;    /* out: backend error code, for traces */
+    struct sg_session_info info; /* out, on SG_OK */
+};
+
+struct sg_fetch_output_params
+{
+    uint64_t session;
+    uint64_t output;
+    uint32_t output_capacity;
+    uint32_t output_size;     /* out: bytes written; the pending token is then dropped */
+    uint32_t status;          /* out: SG_ERR_BUFFER_TOO_SMALL if capacity < pending size */
+    uint32_t reserved;
+};
+
+/*
+ * Seal one record. The plaintext is in data (at most info.max_message bytes). The record is
+ * written across the caller's three regions: its first header_used bytes into header, the
+ * next data_size bytes into data (overwriting the plaintext), the rest into trailer.
+ */
+struct sg_encrypt_params
+{
+    uint64_t session;
+    uint64_t header;
+    uint64_t data;
+    uint64_t trailer;
+    uint32_t header_size;     /* capacity */
+    uint32_t data_size;
+    uint32_t trailer_size;    /* capacity */
+    uint32_t status;          /* out */
+    uint32_t header_used;     /* out */
+    uint32_t trailer_used;    /* out */
+    int32_t library_error;    /* out */
+    uint32_t reserved;
+};
+
+/*
+ * Open the first record in buffer, in place: the plaintext is written at
+ * buffer + data_offset (inside the record it came from). consumed is the record's length;
+ * bytes after it are the caller's SECBUFFER_EXTRA. A record that carries no application
+ * data (e.g. a TLS 1.3 NewSessionTicket) gives SG_OK with data_size 0.
+ */
+struct sg_decrypt_params
+{
+    uint64_t session;
+    uint64_t buffer;
+    uint32_t size;
+    uint32_t status;          /* out */
+    uint32_t consumed;        /* out */
+    uint32_t data_offset;     /* out */
+    uint32_t data_size;       /* out */
+    uint32_t missing;         /* out: SG_INCOMPLETE */
+    uint32_t alert;           /* out */
+    int32_t library_error;    /* out */
+};
+
+/* The peer's certificate chain as sent, leaf first: each a LE uint32 length then DER bytes. */
+struct sg_get_peer_certs_params
+{
+    uint64_t session;
+    uint64_t buffer;
+    uint32_t capacity;
+    uint32_t size;            /* out: bytes needed/written (0 if the peer sent none) */
+    uint32_t count;           /* out */
+    uint32_t status;          /* out: SG_ERR_BUFFER_TOO_SMALL when capacity < size */
+};
+
+#endif /* SCHANNEL_GNUTLS_SECUR32_UNIXLIB_H */
