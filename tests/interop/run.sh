@@ -129,9 +129,11 @@ row()
     fi
     # shellcheck disable=SC2086
     timeout -k 5 "$limit" "$top/tools/run" $run_flags "$exe" "$@" 127.0.0.1 "$port" \
-        >"$tmp/client.out" 2>"$tmp/client.err"
+        >"$tmp/client.raw" 2>"$tmp/client.err"
     rc=$?
     stop_server
+    # A console program under Wine writes CRLF line ends.
+    tr -d '\r' <"$tmp/client.raw" >"$tmp/client.out"
 
     why=
     if [ $rc -ne 0 ]; then

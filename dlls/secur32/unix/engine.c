@@ -371,12 +371,10 @@ static int import_rsa_key(gnutls_x509_privkey_t key, const uint8_t *blob, size_t
     for (i = 0; i < 5; i++)
         if (!f[i].size) return GNUTLS_E_INVALID_REQUEST;
 
-    /* GnuTLS's "u" (coefficient) is PKCS #1 qInv = q^-1 mod p, like nettle's "c".
-     * Empty CRT fields are computed by GnuTLS. */
-    ret = gnutls_x509_privkey_import_rsa_raw2(key, &f[0], &f[1], &f[2], &f[3], &f[4],
-                                              f[7].size ? &f[7] : NULL,
-                                              f[5].size ? &f[5] : NULL,
-                                              f[6].size ? &f[6] : NULL);
+    /* The CRT values (dp, dq, qinv) are not passed on: GnuTLS (3.7, lib/nettle/pk.c fixup on
+     * import) recomputes its coefficient as q^-1 mod p (= PKCS #1 qInv) and dp, dq from
+     * d, p, q anyway, so the key is consistent whatever the caller sent. */
+    ret = gnutls_x509_privkey_import_rsa_raw2(key, &f[0], &f[1], &f[2], &f[3], &f[4], NULL, NULL, NULL);
     if (ret < 0) return ret;
     return gnutls_x509_privkey_verify_params(key);
 }
@@ -931,6 +929,13 @@ void engine_encrypt(struct engine_session *s, uint8_t *header, size_t header_cap
         return;
     }
 
+    if (!data_size)
+    {
+        /* GnuTLS sends no empty application-data record: nothing to write. */
+        seal->status = SG_OK;
+        return;
+    }
+
     s->rec.len = 0;
     s->push_target = &s->rec;
     ret = gnutls_record_send(s->tls, data, data_size);
@@ -958,8 +963,8 @@ void engine_encrypt(struct engine_session *s, uint8_t *header, size_t header_cap
         return;
     }
     memcpy(header, s->rec.data, header_size);
-    memcpy(data, s->rec.data + header_size, data_size);
-    memcpy(trailer, s->rec.data + header_size + data_size, trailer_size);
+    if (data_size) memcpy(data, s->rec.data + header_size, data_size);
+    if (trailer_size) memcpy(trailer, s->rec.data + header_size + data_size, trailer_size);
     seal->header_used = header_size;
     seal->trailer_used = trailer_size;
     seal->status = SG_OK;
