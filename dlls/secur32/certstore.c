@@ -158,7 +158,10 @@ static SECURITY_STATUS export_capi_key(HCRYPTPROV prov, DWORD spec, struct blob_
     DWORD size = 0;
     SECURITY_STATUS status;
 
-    if (!CryptGetUserKey(prov, spec, &key))
+    /* Some importers record a key spec the container does not use (Wine's PFX import
+     * says 3); fall back to the two CAPI key slots. */
+    if (!CryptGetUserKey(prov, spec, &key) && !CryptGetUserKey(prov, AT_KEYEXCHANGE, &key)
+        && !CryptGetUserKey(prov, AT_SIGNATURE, &key))
     {
         WARN("no key of spec %lu in the container: %#lx\n", spec, GetLastError());
         return SEC_E_NO_CREDENTIALS;

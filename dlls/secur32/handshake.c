@@ -250,6 +250,66 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
     return status;
 }
 
+/* The token after ApplyControlToken(SCHANNEL_SHUTDOWN): our close_notify. */
+static SECURITY_STATUS shutdown_step(struct sg_ctx *ctx, SecBufferDesc *output, BOOL allocate)
+{
+    struct sg_shutdown_params params = { 0 };
+    SECURITY_STATUS status;
+
+    if (!scratch_reserve(ctx, SCRATCH_INITIAL)) return SEC_E_INSUFFICIENT_MEMORY;
+    params.session = ctx->session;
+    params.output = (ULONG_PTR)ctx->scratch;
+    params.output_capacity = ctx->scratch_size;
+    if (sg_unix_call(unix_shutdown, &params)) return SEC_E_INTERNAL_ERROR;
+    if (params.status != SG_OK)
+    {
+        WARN("engine: status %u, error %d\n", params.status, params.library_error);
+        return sg_status_from_engine(params.status);
+    }
+    if (params.output_size > ctx->scratch_size) return SEC_E_INTERNAL_ERROR; /* an alert always fits */
+    if ((status = write_token(output, allocate, ctx->scratch, params.output_size))) return status;
+    ctx->shutdown_pending = FALSE;
+    ctx->state = SG_CTX_CLOSED;
+    TRACE("close_notify of %u bytes\n", params.output_size);
+    return SEC_E_OK;
+}
+
+/* An ISC/ASC call on an established context: the shutdown token, if one was asked for. */
+static SECURITY_STATUS established_step(struct sg_ctx *ctx, SecBufferDesc *output, BOOL allocate)
+{
+    if (ctx->shutdown_pending) return shutdown_step(ctx, output, allocate);
+    FIXME("renegotiation is not supported yet\n");
+    return SEC_E_UNSUPPORTED_FUNCTION;
+}
+
+SECURITY_STATUS sg_apply_control_token(CtxtHandle *handle, SecBufferDesc *input)
+{
+    struct sg_ctx *ctx;
+    SecBuffer *token;
+    DWORD type;
+
+    if (!(ctx = sg_handle_get(SG_HANDLE_CTX, handle))) return SEC_E_INVALID_HANDLE;
+    if (!input || !(token = sg_find_buffer(input, SECBUFFER_TOKEN, 0)) || !token->pvBuffer
+        || token->cbBuffer < sizeof(DWORD))
+        return SEC_E_INVALID_TOKEN;
+    memcpy(&type, token->pvBuffer, sizeof(type));
+    switch (type)
+    {
+    case SCHANNEL_SHUTDOWN:
+        TRACE("shutdown requested\n");
+        if (ctx->state != SG_CTX_ESTABLISHED) return SEC_E_OK;
+        ctx->shutdown_pending = TRUE;
+        return SEC_E_OK;
+    case SCHANNEL_ALERT:
+    case SCHANNEL_SESSION:
+        FIXME("control token type %lu not supported yet\n", type);
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    default:
+        WARN("unknown control token type %lu\n", type);
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    }
+}
+
 static BOOL manual_validation(const struct sg_ctx *ctx)
 {
     return (ctx->cred->sch_flags & SCH_CRED_MANUAL_CRED_VALIDATION) || (ctx->req & ISC_REQ_MANUAL_CRED_VALIDATION);
@@ -282,8 +342,10 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
         if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || ctx->server) return SEC_E_INVALID_HANDLE;
         if (ctx->state == SG_CTX_ESTABLISHED)
         {
-            FIXME("renegotiation and shutdown tokens are not supported yet\n");
-            return SEC_E_UNSUPPORTED_FUNCTION;
+            status = established_step(ctx, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
+            if (new_handle && new_handle != ctx_handle) *new_handle = *ctx_handle;
+            if (attrs) *attrs = req & ISC_HONOURED;
+            return status;
         }
         if (ctx->state != SG_CTX_HANDSHAKE) return SEC_E_INVALID_HANDLE;
     }
@@ -339,8 +401,10 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
         if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || !ctx->server) return SEC_E_INVALID_HANDLE;
         if (ctx->state == SG_CTX_ESTABLISHED)
         {
-            FIXME("renegotiation and shutdown tokens are not supported yet\n");
-            return SEC_E_UNSUPPORTED_FUNCTION;
+            status = established_step(ctx, output, !!(req & ASC_REQ_ALLOCATE_MEMORY));
+            if (new_handle && new_handle != ctx_handle) *new_handle = *ctx_handle;
+            if (attrs) *attrs = req & ASC_HONOURED;
+            return status;
         }
         if (ctx->state != SG_CTX_HANDSHAKE) return SEC_E_INVALID_HANDLE;
         if (!sg_find_buffer(input, SECBUFFER_TOKEN, 0)) return SEC_E_INVALID_TOKEN;

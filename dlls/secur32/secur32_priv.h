@@ -81,6 +81,7 @@ struct sg_ctx
     ULONG req;                 /* ISC_REQ_* or ASC_REQ_* of the last call */
     WCHAR *target;             /* the client's pszTargetName, for validation; may be NULL */
     struct sg_session_info info;
+    BOOL shutdown_pending;     /* ApplyControlToken(SCHANNEL_SHUTDOWN) seen */
     BYTE *scratch;             /* token staging area */
     ULONG scratch_size;
 };
@@ -123,6 +124,7 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
                                   ULONG req, CtxtHandle *new_handle, SecBufferDesc *output, ULONG *attrs,
                                   TimeStamp *expiry);
 SECURITY_STATUS sg_delete_context(CtxtHandle *handle);
+SECURITY_STATUS sg_apply_control_token(CtxtHandle *handle, SecBufferDesc *input);
 SecBuffer *sg_find_buffer(SecBufferDesc *desc, ULONG type, ULONG start);
 SECURITY_STATUS sg_status_from_engine(enum sg_status status);
 

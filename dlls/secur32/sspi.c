@@ -129,9 +129,7 @@ SECURITY_STATUS WINAPI CompleteAuthToken(CtxtHandle *context, SecBufferDesc *tok
 SECURITY_STATUS WINAPI ApplyControlToken(CtxtHandle *context, SecBufferDesc *input)
 {
     TRACE("%p %p\n", context, input);
-    if (!sg_handle_get(SG_HANDLE_CTX, context)) return SEC_E_INVALID_HANDLE;
-    FIXME("control tokens (shutdown, alert, session) not supported yet\n");
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    return sg_apply_control_token(context, input);
 }
 
 SECURITY_STATUS WINAPI QueryContextAttributesW(CtxtHandle *context, ULONG attribute, void *buffer)

@@ -30,6 +30,7 @@ enum sg_unix_call
     unix_encrypt,          /* struct sg_encrypt_params: one call per EncryptMessage */
     unix_decrypt,          /* struct sg_decrypt_params: one call per DecryptMessage */
     unix_get_peer_certs,   /* struct sg_get_peer_certs_params */
+    unix_shutdown,         /* struct sg_shutdown_params: close_notify for the peer */
     unix_funcs_count
 };
 
@@ -101,6 +102,9 @@ struct sg_process_attach_params
 /* RSA components, each field a little-endian uint32 length followed by that many bytes of an
  * unsigned big-endian integer, in this order: n, e, d, p, q, dp, dq, qinv (PKCS #1 meanings). */
 #define SG_KEY_RSA_COMPONENTS 1
+/* EC components: a little-endian uint32 TLS named-group id (23 P-256, 24 P-384, 25 P-521),
+ * then x, y and d, each a little-endian uint32 length and big-endian bytes. */
+#define SG_KEY_EC_COMPONENTS 2
 
 struct sg_cred_create_params
 {
@@ -223,6 +227,20 @@ struct sg_get_peer_certs_params
     uint32_t size;            /* out: bytes needed/written (0 if the peer sent none) */
     uint32_t count;           /* out */
     uint32_t status;          /* out: SG_ERR_BUFFER_TOO_SMALL when capacity < size */
+};
+
+/*
+ * End the session: the close_notify alert for the peer is written to output (or, if it does
+ * not fit, its size is reported and unix_fetch_output returns it, as for a handshake step).
+ */
+struct sg_shutdown_params
+{
+    uint64_t session;
+    uint64_t output;
+    uint32_t output_capacity;
+    uint32_t output_size;     /* out */
+    uint32_t status;          /* out */
+    int32_t library_error;    /* out */
 };
 
 #endif /* SCHANNEL_GNUTLS_SECUR32_UNIXLIB_H */

@@ -2,7 +2,8 @@
 # Run the PE conformance tests under Wine and check the harness summaries.
 #
 # Usage: tests/conformance/run.sh [--stock] [EXE [TEST...]]
-#   EXE      default: tests/conformance/secur32_test.exe (see build.sh)
+#   EXE      default: $SG_BUILDDIR/tests/conformance/secur32_test.exe when SG_BUILDDIR
+#            is set (make check), else tests/conformance/secur32_test.exe (build.sh)
 #   TEST...  default: every test the exe lists (secur32_test.exe --list)
 #   --stock  run with Wine's own secur32 (tools/run --stock), for comparison;
 #            failures are expected there.
@@ -22,7 +23,16 @@ if [ "${1:-}" = "--stock" ]; then
     stock=--stock
     shift
 fi
-exe=${1:-$here/secur32_test.exe}
+# Under "make check" (SG_BUILDDIR set) the exe is in the build tree and make has
+# already built everything, so tools/run must not start another make.
+if [ -n "${SG_BUILDDIR:-}" ]; then
+    default_exe=$SG_BUILDDIR/tests/conformance/secur32_test.exe
+    SG_NO_BUILD=${SG_NO_BUILD:-1}
+    export SG_NO_BUILD
+else
+    default_exe=$here/secur32_test.exe
+fi
+exe=${1:-$default_exe}
 [ $# -gt 0 ] && shift
 tests="$*"
 [ -f "$exe" ] || { echo "run.sh: $exe not found (build it with tests/conformance/build.sh)" >&2; exit 2; }
@@ -67,7 +77,7 @@ for t in $tests; do
         status=1
         continue
     fi
-    echo "$summary"
+    [ "${SG_VERBOSE:-0}" = 1 ] || echo "$summary"
     failures=$(echo "$summary" | sed -n 's/.* \([0-9][0-9]*\) failures\{0,1\}).*/\1/p')
     if [ -z "$failures" ] || [ "$failures" != 0 ] || [ $rc != 0 ]; then
         status=1

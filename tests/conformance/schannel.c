@@ -37,6 +37,14 @@
 
 #include "testcert.h"
 
+/* Not in Wine 8's wincrypt.h. */
+#ifndef CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG
+#define CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG 0x00010000
+#endif
+#ifndef CERT_NCRYPT_KEY_SPEC
+#define CERT_NCRYPT_KEY_SPEC 0xffffffff
+#endif
+
 #define TLS_RECORD_HEADER   5
 #define TLS_MAX_PLAINTEXT   16384
 #define MAX_FLIGHT          65536
@@ -203,6 +211,29 @@ static PCCERT_CONTEXT import_server_cert(HCERTSTORE *store)
      * that goes with the key; Windows imports every certificate of the bundle. */
     todo_wine ok(count == 2, "expected 2 certificates (server and CA) in the bundle, got %u\n", count);
     ok(found != NULL, "no certificate with a private key in the bundle\n");
+    if (found)
+    {
+        HCRYPTPROV_OR_NCRYPT_KEY_HANDLE key;
+        DWORD spec = 0;
+        BOOL free_key = FALSE;
+
+        ok(CryptAcquireCertificatePrivateKey(found, CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG, NULL, &key, &spec,
+                                             &free_key),
+           "CryptAcquireCertificatePrivateKey failed: %lu\n", GetLastError());
+        trace("server key: CryptAcquireCertificatePrivateKey key spec %#lx\n", spec);
+        if (free_key)
+        {
+            if (spec == CERT_NCRYPT_KEY_SPEC)
+            {
+                HMODULE ncrypt = GetModuleHandleA("ncrypt.dll");
+                free_object_fn free_object;
+
+                free_object = ncrypt ? (free_object_fn)GetProcAddress(ncrypt, "NCryptFreeObject") : NULL;
+                if (free_object) free_object(key);
+            }
+            else CryptReleaseContext(key, 0);
+        }
+    }
     return found;
 }
 
@@ -395,6 +426,7 @@ static void test_incomplete_flight(struct side *side, struct side *peer)
     rec_len = record_length(side->in);
     ok(rec_len <= side->in_len, "%s: first record (%lu bytes) longer than the flight (%lu)\n", side->name,
        rec_len, side->in_len);
+    if (rec_len > side->in_len) return;
     given = TLS_RECORD_HEADER + (rec_len - TLS_RECORD_HEADER) / 2;
     status = handshake_step(side, peer, given, &missing, &extra, &produced);
     ok(status == SEC_E_INCOMPLETE_MESSAGE, "%s: %lu of %lu bytes: got %08lx\n", side->name, given, rec_len,
@@ -424,8 +456,7 @@ static BOOL handshake(enum mode mode)
 
     /* ClientHello. */
     status = handshake_step(client, server, 0, &missing, &extra, &produced);
-    ok(status == SEC_I_CONTINUE_NEEDED, "first InitializeSecurityContext returned %08lx\n", status);
-    if (status != SEC_I_CONTINUE_NEEDED) return handshake_failed(mode, "InitializeSecurityContext", status);
+    if (status != SEC_I_CONTINUE_NEEDED) return handshake_failed(mode, "first InitializeSecurityContext", status);
     ok(produced > TLS_RECORD_HEADER, "ClientHello token of %lu bytes\n", produced);
     ok(server->in_len > TLS_RECORD_HEADER && server->in[0] == 0x16 && server->in[1] == 0x03
        && server->in[2] >= 0x01 && server->in[2] <= 0x03,
@@ -435,30 +466,52 @@ static BOOL handshake(enum mode mode)
     /* Server: truncated ClientHello, then the whole of it. */
     test_incomplete_flight(server, client);
     status = handshake_step(server, client, server->in_len, &missing, &extra, &produced);
-    ok(status == SEC_I_CONTINUE_NEEDED, "first AcceptSecurityContext returned %08lx\n", status);
-    if (status != SEC_I_CONTINUE_NEEDED) return handshake_failed(mode, "AcceptSecurityContext", status);
+    if (status != SEC_I_CONTINUE_NEEDED) return handshake_failed(mode, "first AcceptSecurityContext", status);
     ok(!extra, "AcceptSecurityContext left %lu bytes of the ClientHello\n", extra);
     ok(produced > TLS_RECORD_HEADER, "server's first flight of %lu bytes\n", produced);
     ok(client->in[0] == 0x16 && client->in[1] == 0x03 && client->in[2] == 0x03,
        "server's first record starts %02x %02x %02x\n", client->in[0], client->in[1], client->in[2]);
 
     /* Client: truncated server flight, then the flight followed by the start
-     * of a further record, which must come back as SECBUFFER_EXTRA. */
+     * of a further record, which must come back as SECBUFFER_EXTRA.  A call may
+     * stop early and report the rest of the flight as SECBUFFER_EXTRA too; the
+     * caller then calls again with what is left, as over a socket. */
     test_incomplete_flight(client, server);
+    trace("server's first flight: %lu bytes\n", client->in_len);
     memcpy(client->in + client->in_len, junk, sizeof(junk));
     client->in_len += sizeof(junk);
     i = 0;
     do
         status = handshake_step(client, server, client->in_len, &missing, &extra, &produced);
-    while (status == SEC_I_CONTINUE_NEEDED && !produced && extra > sizeof(junk) && ++i < 8);
-    ok(status == SEC_I_CONTINUE_NEEDED || status == SEC_E_OK, "InitializeSecurityContext returned %08lx\n",
-       status);
+    while (status == SEC_I_CONTINUE_NEEDED && extra > sizeof(junk) && ++i < 8);
     if (status != SEC_I_CONTINUE_NEEDED && status != SEC_E_OK)
         return handshake_failed(mode, "InitializeSecurityContext", status);
-    ok(extra == sizeof(junk), "SECBUFFER_EXTRA of %lu bytes, expected %u\n", extra, (unsigned)sizeof(junk));
-    ok(client->in_len == sizeof(junk) && !memcmp(client->in, junk, sizeof(junk)),
-       "%lu bytes left unconsumed, expected the %u extra ones\n", client->in_len, (unsigned)sizeof(junk));
-    client->in_len = 0;
+    /* The junk is never consumed.  When the call completes the handshake (TLS 1.3),
+     * whole records the server sent after its Finished (session tickets) may stay
+     * unprocessed as well; they are for DecryptMessage. */
+    ok(extra >= sizeof(junk), "SECBUFFER_EXTRA of %lu bytes, expected at least %u\n", extra,
+       (unsigned)sizeof(junk));
+    ok(client->in_len == extra, "%lu bytes left unconsumed, SECBUFFER_EXTRA %lu\n", client->in_len, extra);
+    ok(client->in_len >= sizeof(junk) && !memcmp(client->in + client->in_len - sizeof(junk), junk, sizeof(junk)),
+       "the unconsumed bytes do not end with the extra ones\n");
+    if (status == SEC_I_CONTINUE_NEEDED)
+        ok(extra == sizeof(junk), "SECBUFFER_EXTRA of %lu bytes before the end of the handshake, expected %u\n",
+           extra, (unsigned)sizeof(junk));
+    else if (client->in_len > sizeof(junk))
+    {
+        ULONG pos = 0, end = client->in_len - sizeof(junk);
+
+        while (pos + TLS_RECORD_HEADER <= end && pos + record_length(client->in + pos) <= end)
+            pos += record_length(client->in + pos);
+        ok(pos == end, "SECBUFFER_EXTRA does not start at a record boundary (%lu of %lu)\n", pos, end);
+        trace("%lu bytes of post-handshake records left with the extra ones\n", end);
+    }
+    /* Drop the junk; keep anything else for later calls. */
+    if (client->in_len >= sizeof(junk)
+        && !memcmp(client->in + client->in_len - sizeof(junk), junk, sizeof(junk)))
+        client->in_len -= sizeof(junk);
+    else
+        client->in_len = 0;
 
     /* The rest of the exchange. */
     for (i = 0; i < 16 && !(client->done && server->done); i++)
@@ -491,8 +544,7 @@ static BOOL handshake(enum mode mode)
        CLIENT_RET);
     ok((server->attrs & SERVER_RET) == SERVER_RET, "server context attributes %08lx, expected %08x set\n",
        server->attrs, SERVER_RET);
-    trace("%s: client attributes %08lx, server attributes %08lx\n", mode_name(mode), client->attrs,
-          server->attrs);
+    trace("client attributes %08lx, server attributes %08lx\n", client->attrs, server->attrs);
     return TRUE;
 }
 
@@ -514,8 +566,7 @@ static DWORD check_connection_info(enum mode mode)
     ok(status == SEC_E_OK, "server SECPKG_ATTR_CONNECTION_INFO: %08lx\n", status);
     if (status != SEC_E_OK) return 0;
 
-    trace("%s: protocol %#lx/%#lx cipher %#x/%lu hash %#x/%lu exchange %#x/%lu\n", mode_name(mode),
-          ci.dwProtocol, si.dwProtocol, ci.aiCipher, ci.dwCipherStrength, ci.aiHash, ci.dwHashStrength,
+    trace("protocol %#lx/%#lx cipher %#x/%lu hash %#x/%lu exchange %#x/%lu\n", ci.dwProtocol, si.dwProtocol, ci.aiCipher, ci.dwCipherStrength, ci.aiHash, ci.dwHashStrength,
           ci.aiExch, ci.dwExchStrength);
 
     switch (mode)

@@ -11,6 +11,7 @@
  *   --sni NAME        target name for InitializeSecurityContextW (default: host)
  *   --path PATH       request path (default: /)
  *   --show            print the response after the summary lines
+ *   --no-shutdown     do not send our close_notify (ApplyControlToken(SCHANNEL_SHUTDOWN))
  *
  * Output (stdout), one item per line:
  *   protocol: TLS 1.3
@@ -63,6 +64,7 @@ struct options
     BOOL validate;
     BOOL schannel_cred;
     BOOL show;
+    BOOL no_shutdown;
 };
 
 struct conn
@@ -570,7 +572,7 @@ static int shutdown_tls(struct conn *c)
 static int usage(void)
 {
     fprintf(stderr, "usage: https_get [--validate] [--tls12|--tls13] [--schannel-cred] "
-            "[--sni NAME] [--path PATH] [--show] host port\n");
+            "[--sni NAME] [--path PATH] [--show] [--no-shutdown] host port\n");
     return EXIT_USAGE;
 }
 
@@ -588,6 +590,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         else if (!strcmp(argv[i], "--tls13")) o->protocols = SP_PROT_TLS1_3_CLIENT;
         else if (!strcmp(argv[i], "--schannel-cred")) o->schannel_cred = TRUE;
         else if (!strcmp(argv[i], "--show")) o->show = TRUE;
+        else if (!strcmp(argv[i], "--no-shutdown")) o->no_shutdown = TRUE;
         else if (!strcmp(argv[i], "--sni") && i + 1 < argc) o->sni = argv[++i];
         else if (!strcmp(argv[i], "--path") && i + 1 < argc) o->path = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1] == '-') return usage();
@@ -636,25 +639,29 @@ static int run(struct conn *c, const struct options *o)
 
     if ((ret = send_request(c, o, &sizes))) return ret;
     if ((ret = read_response(c, &resp, &resp_len))) return ret;
-    if ((ret = shutdown_tls(c))) { free(resp); return ret; }
 
-    if (!resp || resp_len < 12 || strncmp(resp, "HTTP/", 5) || !(eol = strstr(resp, "\r\n")))
+    if (resp && resp_len >= 12 && !strncmp(resp, "HTTP/", 5) && (eol = strstr(resp, "\r\n")))
+        printf("status: %.*s\n", (int)(eol - resp), resp);
+    else
     {
         printf("status: (no HTTP status line)\n");
-        printf("bytes: %lu\n", (unsigned long)resp_len);
-        free(resp);
-        return EXIT_HTTP;
+        ret = EXIT_HTTP;
     }
-    printf("status: %.*s\n", (int)(eol - resp), resp);
     printf("bytes: %lu\n", (unsigned long)resp_len);
-    if (o->show)
+    if (o->show && resp)
     {
-        fflush(stdout);
         fwrite(resp, 1, resp_len, stdout);
         printf("\n");
     }
     free(resp);
-    return 0;
+
+    /* Our close_notify: required of a well-behaved client, and part of what we test. */
+    if (!o->no_shutdown)
+    {
+        int shut = shutdown_tls(c);
+        if (!ret) ret = shut;
+    }
+    return ret;
 }
 
 int main(int argc, char **argv)

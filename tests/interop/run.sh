@@ -25,28 +25,19 @@ SG_NO_BUILD=${SG_NO_BUILD-1}
 export SG_NO_BUILD
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sg-interop.XXXXXX")
-server_pid=
 passed=0
 failed=0
-
-stop_server()
-{
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-        server_pid=
-    fi
-}
+. "$top/tests/interop/servers.sh"
 
 cleanup()
 {
-    stop_server
+    sg_stop_server
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-for tool in gnutls-serv openssl ss timeout; do
+for tool in gnutls-serv openssl ss timeout od; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "interop: SKIP: $tool not found (run tools/setup)"
         exit 77
@@ -60,78 +51,22 @@ if [ ! -f "$exe" ]; then
         || { echo "interop: FAIL: cannot build https_get.exe"; exit 1; }
 fi
 
-port_is_free()
-{
-    # Any socket on that local port (listening, connected or TIME_WAIT) disqualifies it.
-    [ -z "$(ss -Hant "( sport = :$1 )" 2>/dev/null)" ]
-}
-
-pick_port()
-{
-    i=0
-    while [ $i -lt 50 ]; do
-        n=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-        p=$((20000 + n % 10000))
-        if port_is_free "$p"; then
-            echo "$p"
-            return 0
-        fi
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# start_server KIND CERT KEY: sets server_pid and port, or returns 1.
-start_server()
-{
-    kind=$1 cert=$2 key=$3
-    attempt=0
-    while [ $attempt -lt 5 ]; do
-        attempt=$((attempt + 1))
-        port=$(pick_port) || return 1
-        case $kind in
-        gnutls-serv)
-            # gnutls-serv 3.7 cannot choose its listen address: it binds every interface.
-            timeout 300 gnutls-serv --http --x509certfile "$cert" --x509keyfile "$key" \
-                -p "$port" >"$tmp/server.log" 2>&1 &
-            ;;
-        openssl)
-            timeout 300 openssl s_server -accept "127.0.0.1:$port" -cert "$cert" -key "$key" \
-                -www -naccept 1 >"$tmp/server.log" 2>&1 </dev/null &
-            ;;
-        esac
-        server_pid=$!
-        # Wait (bounded, 10 s) until it listens; give up on this port if it died.
-        w=0
-        while [ $w -lt 100 ]; do
-            if [ -n "$(ss -Hltn "( sport = :$port )" 2>/dev/null)" ]; then
-                return 0
-            fi
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-            w=$((w + 1))
-        done
-        stop_server
-    done
-    return 1
-}
-
 # row NAME KIND CERT EXPECTED_PROTOCOL [https_get options...]
 row()
 {
     name=$1 kind=$2 cert=$3 expect=$4
     shift 4
-    if ! start_server "$kind" "$data/$cert.pem" "$data/$cert-key.pem"; then
+    if ! sg_start_server "$kind" "$data/$cert.pem" "$data/$cert-key.pem" "$tmp/server.log"; then
         echo "interop: $name ... FAIL (server did not start)"
         sed 's/^/    server: /' "$tmp/server.log" 2>/dev/null | tail -n 20
         failed=$((failed + 1))
         return
     fi
     # shellcheck disable=SC2086
-    timeout -k 5 "$limit" "$top/tools/run" $run_flags "$exe" "$@" 127.0.0.1 "$port" \
+    timeout -k 5 "$limit" "$top/tools/run" $run_flags "$exe" "$@" 127.0.0.1 "$sg_port" \
         >"$tmp/client.raw" 2>"$tmp/client.err"
     rc=$?
-    stop_server
+    sg_stop_server
     # A console program under Wine writes CRLF line ends.
     tr -d '\r' <"$tmp/client.raw" >"$tmp/client.out"
 

@@ -73,6 +73,7 @@ static void bytes_append(struct bytes *b, const void *data, size_t len)
 static void bytes_drop(struct bytes *b, size_t len)
 {
     if (len > b->len) abort();
+    if (!len) return;
     memmove(b->data, b->data + len, b->len - len);
     b->len -= len;
 }

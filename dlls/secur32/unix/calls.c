@@ -239,6 +239,30 @@ static unix_ntstatus call_get_peer_certs(void *args)
     return STATUS_SUCCESS;
 }
 
+static unix_ntstatus call_shutdown(void *args)
+{
+    struct sg_shutdown_params *params = args;
+    struct engine_session *session;
+    size_t size;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->output_size = 0;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session))
+        || !region_ok(params->output, params->output_capacity))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_shutdown(session, &params->library_error);
+    if (params->status == SG_OK)
+        engine_take_output(session, region(params->output), params->output_capacity, &size);
+    else
+        size = 0;
+    params->output_size = size;
+    return STATUS_SUCCESS;
+}
+
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
     call_process_attach,
@@ -251,6 +275,7 @@ const unixlib_entry_t __wine_unix_call_funcs[] =
     call_encrypt,
     call_decrypt,
     call_get_peer_certs,
+    call_shutdown,
 };
 
 _Static_assert(sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == unix_funcs_count,

@@ -555,7 +555,7 @@ enum sg_status engine_session_create(struct engine_cred *cred, int server,
     s->failed = SG_OK;
     s->push_target = &s->out;
 
-    flags = (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_REKEY;
+    flags = (server ? GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET : GNUTLS_CLIENT) | GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_REKEY;
     if ((ret = gnutls_init(&s->tls, flags)) < 0) goto fail;
     s->cred = cred;
     cred_addref(cred);
@@ -874,6 +874,10 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
         s->handshake_done = 1;
         describe_session(s);
         step->status = SG_OK;
+        /* As a Windows server does, send the TLS 1.3 ticket once the client's Finished
+         * arrived, in the final token (GnuTLS would otherwise send it with its first flight). */
+        if (s->server && gnutls_protocol_get_version(s->tls) == GNUTLS_TLS1_3)
+            gnutls_session_ticket_send(s->tls, 1, 0);
     }
     else if (ret == GNUTLS_E_AGAIN)
     {
@@ -891,6 +895,11 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
         step->alert = send_alert_for(s, ret);
     }
     deliver_output(s, output, output_capacity, &step->output_size);
+}
+
+void engine_take_output(struct engine_session *s, uint8_t *output, size_t capacity, size_t *output_size)
+{
+    deliver_output(s, output, capacity, output_size);
 }
 
 enum sg_status engine_fetch_output(struct engine_session *s, uint8_t *output, size_t capacity, size_t *output_size)

@@ -31,6 +31,10 @@
 #define SG_KEY_EC_COMPONENTS 2
 #endif
 
+/* The engine's symbols stay inside secur32.so: only __wine_unix_call_funcs is exported, and
+ * no other library in the process can interpose on these names. */
+#pragma GCC visibility push(hidden)
+
 struct engine_cred;
 struct engine_session;
 
@@ -103,6 +107,11 @@ void engine_handshake(struct engine_session *session, const uint8_t *input, size
 enum sg_status engine_fetch_output(struct engine_session *session, uint8_t *output,
                                    size_t output_capacity, size_t *output_size);
 
+/* Hands over pending output like a handshake step does: copied if it fits, otherwise only
+ * its size is reported and it stays pending for engine_fetch_output. */
+void engine_take_output(struct engine_session *session, uint8_t *output, size_t output_capacity,
+                        size_t *output_size);
+
 /* Describes the negotiated session; SG_ERR_INVALID_PARAMETER before the handshake is done. */
 enum sg_status engine_session_info(struct engine_session *session, struct sg_session_info *info);
 
@@ -125,5 +134,7 @@ enum sg_status engine_peer_certs(struct engine_session *session, uint8_t *buffer
 /* Queues a close_notify alert as pending output (fetch it with engine_fetch_output).
  * Not reachable through unixlib.h yet. */
 enum sg_status engine_shutdown(struct engine_session *session, int *library_error);
+
+#pragma GCC visibility pop
 
 #endif /* SCHANNEL_GNUTLS_SECUR32_UNIX_ENGINE_H */
