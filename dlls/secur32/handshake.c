@@ -269,6 +269,7 @@ static SECURITY_STATUS shutdown_step(struct sg_ctx *ctx, SecBufferDesc *output, 
     if (params.output_size > ctx->scratch_size) return SEC_E_INTERNAL_ERROR; /* an alert always fits */
     if ((status = write_token(output, allocate, ctx->scratch, params.output_size))) return status;
     ctx->shutdown_pending = FALSE;
+    ctx->close_sent = TRUE;
     ctx->state = SG_CTX_CLOSED;
     TRACE("close_notify of %u bytes\n", params.output_size);
     return SEC_E_OK;
@@ -297,8 +298,9 @@ SECURITY_STATUS sg_apply_control_token(CtxtHandle *handle, SecBufferDesc *input)
     {
     case SCHANNEL_SHUTDOWN:
         TRACE("shutdown requested\n");
-        if (ctx->state != SG_CTX_ESTABLISHED) return SEC_E_OK;
-        ctx->shutdown_pending = TRUE;
+        /* Also after the peer's close_notify: ours still has to be sent. */
+        if ((ctx->state == SG_CTX_ESTABLISHED || ctx->state == SG_CTX_CLOSED) && !ctx->close_sent)
+            ctx->shutdown_pending = TRUE;
         return SEC_E_OK;
     case SCHANNEL_ALERT:
     case SCHANNEL_SESSION:
@@ -340,13 +342,14 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
     else
     {
         if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || ctx->server) return SEC_E_INVALID_HANDLE;
-        if (ctx->state == SG_CTX_ESTABLISHED)
+        if (ctx->state == SG_CTX_ESTABLISHED || (ctx->state == SG_CTX_CLOSED && ctx->shutdown_pending))
         {
             status = established_step(ctx, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
             if (new_handle && new_handle != ctx_handle) *new_handle = *ctx_handle;
             if (attrs) *attrs = req & ISC_HONOURED;
             return status;
         }
+        if (ctx->state == SG_CTX_CLOSED) return SEC_E_CONTEXT_EXPIRED;
         if (ctx->state != SG_CTX_HANDSHAKE) return SEC_E_INVALID_HANDLE;
     }
     ctx->req = req;
@@ -399,13 +402,14 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
     else
     {
         if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || !ctx->server) return SEC_E_INVALID_HANDLE;
-        if (ctx->state == SG_CTX_ESTABLISHED)
+        if (ctx->state == SG_CTX_ESTABLISHED || (ctx->state == SG_CTX_CLOSED && ctx->shutdown_pending))
         {
             status = established_step(ctx, output, !!(req & ASC_REQ_ALLOCATE_MEMORY));
             if (new_handle && new_handle != ctx_handle) *new_handle = *ctx_handle;
             if (attrs) *attrs = req & ASC_HONOURED;
             return status;
         }
+        if (ctx->state == SG_CTX_CLOSED) return SEC_E_CONTEXT_EXPIRED;
         if (ctx->state != SG_CTX_HANDSHAKE) return SEC_E_INVALID_HANDLE;
         if (!sg_find_buffer(input, SECBUFFER_TOKEN, 0)) return SEC_E_INVALID_TOKEN;
     }

@@ -82,6 +82,7 @@ struct sg_ctx
     WCHAR *target;             /* the client's pszTargetName, for validation; may be NULL */
     struct sg_session_info info;
     BOOL shutdown_pending;     /* ApplyControlToken(SCHANNEL_SHUTDOWN) seen */
+    BOOL close_sent;           /* our close_notify was handed out */
     BYTE *scratch;             /* token staging area */
     ULONG scratch_size;
 };

@@ -381,7 +381,7 @@ static struct sg_decrypt_params open_record(uint64_t session, struct bytes *wire
 static void exchange(uint64_t from, const struct sg_session_info *info, uint64_t to, uint32_t len, uint8_t seed)
 {
     struct bytes wire = { 0 };
-    uint8_t *data = malloc(len + 1);
+    uint8_t *data = calloc(1, len + 1);
     struct sg_decrypt_params p;
     uint32_t i, status;
 
@@ -707,9 +707,9 @@ static void test_partial_tail(void)
        "whole + partial: status %u consumed %u (first record %zu)\n", p.status, p.consumed, first);
     bytes_append(&in, flight.data + first + 2, flight.len - first - 2);
     p = step(pr.client, &in, &pr.c2s, 65536);
-    /* What follows the server's Finished (tickets) is left to the caller. */
-    ok(p.status == SG_OK && in.len > 0 && in.data[0] == 23, "rest of flight: status %u left %zu\n", p.status,
-       in.len);
+    /* The server's first flight ends with its Finished: its TLS 1.3 tickets come only after
+     * the client's Finished (as from a Windows server), so nothing is left over. */
+    ok(p.status == SG_OK && in.len == 0, "rest of flight: status %u left %zu\n", p.status, in.len);
     drain_nondata(pr.client, &in);
     bytes_free(&flight);
     bytes_free(&in);
