@@ -65,6 +65,12 @@ static ALG_ID exchange_alg(UINT32 kx)
     }
 }
 
+static BOOL is_aead(UINT32 cipher)
+{
+    return cipher == SG_CIPHER_AES_128_GCM || cipher == SG_CIPHER_AES_256_GCM || cipher == SG_CIPHER_AES_128_CCM
+        || cipher == SG_CIPHER_AES_256_CCM || cipher == SG_CIPHER_CHACHA20_POLY1305;
+}
+
 static SECURITY_STATUS query_remote_cert(struct sg_ctx *ctx, const CERT_CONTEXT **ret)
 {
     if (!(*ret = sg_peer_certificate(ctx))) return SEC_E_NO_CREDENTIALS;
@@ -99,8 +105,9 @@ SECURITY_STATUS sg_query_context_attributes(CtxtHandle *handle, ULONG attribute,
         info->dwProtocol = sp_protocol(ctx);
         info->aiCipher = cipher_alg(ctx->info.cipher);
         info->dwCipherStrength = ctx->info.cipher_bits;
-        info->aiHash = hash_alg(ctx->info.hash);
-        info->dwHashStrength = ctx->info.hash_bits;
+        /* AEAD suites have no separate MAC: Windows reports no hash for them. */
+        info->aiHash = is_aead(ctx->info.cipher) ? 0 : hash_alg(ctx->info.hash);
+        info->dwHashStrength = is_aead(ctx->info.cipher) ? 0 : ctx->info.hash_bits;
         info->aiExch = exchange_alg(ctx->info.kx);
         info->dwExchStrength = ctx->info.kx_bits;
         return SEC_E_OK;
