@@ -5,6 +5,9 @@
  */
 
 #include "secur32_priv.h"
+#include "inaddr.h"
+#include "in6addr.h"
+#include "ip2string.h"
 #include "wine/debug.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(schannel);
@@ -25,6 +28,65 @@ static SECURITY_STATUS status_from_policy(DWORD error)
     case CERT_E_WRONG_USAGE:     return SEC_E_CERT_WRONG_USAGE;
     default:                     return SEC_E_CERT_UNKNOWN;
     }
+}
+
+/*
+ * The chain engine's own verdict, checked before the SSL policy: a chain that does not
+ * reach a trusted root must fail whatever the policy provider says (Wine 8's SSL policy
+ * accepts a partial chain).
+ */
+static SECURITY_STATUS status_from_chain(DWORD error, DWORD flags)
+{
+    if (error & (CERT_TRUST_IS_UNTRUSTED_ROOT | CERT_TRUST_IS_PARTIAL_CHAIN | CERT_TRUST_IS_CYCLIC))
+        return SEC_E_UNTRUSTED_ROOT;
+    if (error & (CERT_TRUST_IS_NOT_SIGNATURE_VALID | CERT_TRUST_INVALID_BASIC_CONSTRAINTS
+                 | CERT_TRUST_INVALID_NAME_CONSTRAINTS | CERT_TRUST_HAS_NOT_SUPPORTED_NAME_CONSTRAINT
+                 | CERT_TRUST_HAS_NOT_DEFINED_NAME_CONSTRAINT | CERT_TRUST_HAS_NOT_PERMITTED_NAME_CONSTRAINT
+                 | CERT_TRUST_HAS_EXCLUDED_NAME_CONSTRAINT | CERT_TRUST_INVALID_EXTENSION
+                 | CERT_TRUST_INVALID_POLICY_CONSTRAINTS))
+        return SEC_E_CERT_UNKNOWN;
+    if (error & CERT_TRUST_IS_NOT_TIME_VALID) return SEC_E_CERT_EXPIRED;
+    if (error & CERT_TRUST_IS_NOT_VALID_FOR_USAGE) return SEC_E_CERT_WRONG_USAGE;
+    if (error & CERT_TRUST_IS_REVOKED) return CRYPT_E_REVOKED;
+    if (flags & (SCH_CRED_REVOCATION_CHECK_CHAIN_END_CERT | SCH_CRED_REVOCATION_CHECK_CHAIN
+                 | SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT))
+    {
+        if ((error & CERT_TRUST_IS_OFFLINE_REVOCATION) && !(flags & SCH_CRED_IGNORE_REVOCATION_OFFLINE))
+            return CRYPT_E_REVOCATION_OFFLINE;
+        if ((error & CERT_TRUST_REVOCATION_STATUS_UNKNOWN) && !(flags & SCH_CRED_IGNORE_NO_REVOCATION_CHECK))
+            return CRYPT_E_NO_REVOCATION_CHECK;
+    }
+    return SEC_E_OK;
+}
+
+/* Whether the target is an IP address listed in the certificate's subjectAltName. */
+static BOOL ip_in_alt_names(const CERT_CONTEXT *cert, const WCHAR *target, BOOL *is_ip)
+{
+    BYTE address[16];
+    DWORD address_size = 0, size = 0, i;
+    CERT_ALT_NAME_INFO *names = NULL;
+    const CERT_EXTENSION *ext;
+    const WCHAR *end;
+    BOOL found = FALSE;
+
+    if (!RtlIpv4StringToAddressW(target, TRUE, &end, (IN_ADDR *)address) && !*end) address_size = 4;
+    else if (!RtlIpv6StringToAddressW(target, &end, (IN6_ADDR *)address) && !*end) address_size = 16;
+    *is_ip = address_size != 0;
+    if (!address_size) return FALSE;
+
+    if (!(ext = CertFindExtension(szOID_SUBJECT_ALT_NAME2, cert->pCertInfo->cExtension, cert->pCertInfo->rgExtension)))
+        return FALSE;
+    if (!CryptDecodeObjectEx(X509_ASN_ENCODING, X509_ALTERNATE_NAME, ext->Value.pbData, ext->Value.cbData,
+                             CRYPT_DECODE_ALLOC_FLAG, NULL, &names, &size))
+        return FALSE;
+    for (i = 0; i < names->cAltEntry && !found; i++)
+    {
+        const CERT_ALT_NAME_ENTRY *entry = &names->rgAltEntry[i];
+        found = entry->dwAltNameChoice == CERT_ALT_NAME_IP_ADDRESS && entry->IPAddress.cbData == address_size
+                && !memcmp(entry->IPAddress.pbData, address, address_size);
+    }
+    LocalFree(names);
+    return found;
 }
 
 static const CERT_CONTEXT *peer_leaf(struct sg_ctx *ctx)
@@ -60,6 +122,7 @@ SECURITY_STATUS sg_verify_server_chain(struct sg_ctx *ctx)
     const CERT_CONTEXT *leaf;
     DWORD flags = ctx->cred->sch_flags, chain_flags = 0;
     SECURITY_STATUS status;
+    BOOL name_mismatch = FALSE;
     static char server_auth[] = szOID_PKIX_KP_SERVER_AUTH;
     char *usages[1] = { server_auth };
 
@@ -83,17 +146,29 @@ SECURITY_STATUS sg_verify_server_chain(struct sg_ctx *ctx)
     }
     ssl_para.dwAuthType = AUTHTYPE_SERVER;
     ssl_para.pwszServerName = (flags & SCH_CRED_NO_SERVERNAME_CHECK) ? NULL : ctx->target;
-    if (flags & SCH_CRED_IGNORE_NO_REVOCATION_CHECK) ssl_para.fdwChecks |= 0x00000080; /* SECURITY_FLAG_IGNORE_REVOCATION */
+    if (ssl_para.pwszServerName)
+    {
+        /* An IP address target matches an iPAddress subjectAltName (the policy provider only
+         * knows DNS names); it never matches a DNS name. */
+        BOOL is_ip;
+        if (ip_in_alt_names(leaf, ctx->target, &is_ip)) ssl_para.pwszServerName = NULL;
+        else if (is_ip) name_mismatch = TRUE;
+    }
+    /* Revocation is judged from the chain status above, with the caller's SCH_CRED_IGNORE_* flags. */
+    ssl_para.fdwChecks |= 0x00000080; /* SECURITY_FLAG_IGNORE_REVOCATION */
     policy_para.pvExtraPolicyPara = &ssl_para;
-    if (!CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain, &policy_para, &policy_status))
-        status = SEC_E_CERT_UNKNOWN;
-    else
-        status = status_from_policy(policy_status.dwError);
-    if ((flags & SCH_CRED_IGNORE_REVOCATION_OFFLINE) && policy_status.dwError == (DWORD)CRYPT_E_REVOCATION_OFFLINE)
-        status = SEC_E_OK;
-    if ((flags & SCH_CRED_IGNORE_NO_REVOCATION_CHECK) && policy_status.dwError == (DWORD)CRYPT_E_NO_REVOCATION_CHECK)
-        status = SEC_E_OK;
-    TRACE("server %s: policy error %#lx -> %#lx\n", debugstr_w(ctx->target), policy_status.dwError, status);
+
+    status = status_from_chain(chain->TrustStatus.dwErrorStatus, flags);
+    if (status == SEC_E_OK)
+    {
+        if (!CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain, &policy_para, &policy_status))
+            status = SEC_E_CERT_UNKNOWN;
+        else
+            status = status_from_policy(policy_status.dwError);
+    }
+    if (status == SEC_E_OK && name_mismatch) status = SEC_E_WRONG_PRINCIPAL;
+    TRACE("server %s: chain status %#lx, policy error %#lx -> %#lx\n", debugstr_w(ctx->target),
+          chain->TrustStatus.dwErrorStatus, policy_status.dwError, status);
     CertFreeCertificateChain(chain);
     CertFreeCertificateContext(leaf);
     return status;

@@ -93,12 +93,43 @@ row()
     fi
 }
 
+# row_refused NAME KIND CERT EXPECTED_ERROR [https_get options...]: the handshake must fail
+# with EXPECTED_ERROR (e.g. a server certificate from a CA nobody trusts, validated).
+row_refused()
+{
+    name=$1 kind=$2 cert=$3 expect=$4
+    shift 4
+    if ! sg_start_server "$kind" "$data/$cert.pem" "$data/$cert-key.pem" "$tmp/server.log"; then
+        echo "interop: $name ... FAIL (server did not start)"
+        failed=$((failed + 1))
+        return
+    fi
+    # shellcheck disable=SC2086
+    timeout -k 5 "$limit" "$top/tools/run" $run_flags "$exe" "$@" 127.0.0.1 "$sg_port" \
+        >"$tmp/client.raw" 2>"$tmp/client.err"
+    rc=$?
+    sg_stop_server
+    tr -d '\r' <"$tmp/client.raw" >"$tmp/client.out"
+    if [ $rc -ne 0 ] && grep -q "^error: InitializeSecurityContextW: $expect\$" "$tmp/client.out" \
+        && ! grep -q '^status:' "$tmp/client.out"; then
+        echo "interop: $name (refused with $expect) ... PASS"
+        passed=$((passed + 1))
+    else
+        echo "interop: $name ... FAIL (expected InitializeSecurityContextW to fail with $expect)"
+        sed 's/^/    client: /' "$tmp/client.out"
+        failed=$((failed + 1))
+    fi
+}
+
 row "gnutls-serv TLS1.3 RSA"                 gnutls-serv server-rsa   "TLS 1.3"
 row "gnutls-serv TLS1.2 RSA"                 gnutls-serv server-rsa   "TLS 1.2" --tls12
 row "gnutls-serv TLS1.2 RSA SCHANNEL_CRED"   gnutls-serv server-rsa   "TLS 1.2" --tls12 --schannel-cred
 row "openssl-s_server TLS1.3 RSA"            openssl     server-rsa   "TLS 1.3"
 row "openssl-s_server TLS1.3 ECDSA"          openssl     server-ecdsa "TLS 1.3" --tls13
 row "openssl-s_server TLS1.2 ECDSA"          openssl     server-ecdsa "TLS 1.2" --tls12
+# Automatic validation: the test CA is in no trust store, so the chain cannot be trusted.
+row_refused "openssl-s_server untrusted CA validated" openssl server-rsa 0x80090325 --validate --sni localhost
+row_refused "gnutls-serv untrusted CA validated (IP)"  gnutls-serv server-ecdsa 0x80090325 --validate
 
 echo "interop: $passed passed, $failed failed"
 [ $failed -eq 0 ]
