@@ -263,19 +263,20 @@ static unix_ntstatus call_shutdown(void *args)
     return STATUS_SUCCESS;
 }
 
+/* Designated entries: each call is bound to its code by name, whatever the order. */
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
-    call_process_attach,
-    call_cred_create,
-    call_cred_free,
-    call_session_create,
-    call_session_free,
-    call_handshake,
-    call_fetch_output,
-    call_encrypt,
-    call_decrypt,
-    call_get_peer_certs,
-    call_shutdown,
+    [unix_process_attach] = call_process_attach,
+    [unix_cred_create] = call_cred_create,
+    [unix_cred_free] = call_cred_free,
+    [unix_session_create] = call_session_create,
+    [unix_session_free] = call_session_free,
+    [unix_handshake] = call_handshake,
+    [unix_fetch_output] = call_fetch_output,
+    [unix_encrypt] = call_encrypt,
+    [unix_decrypt] = call_decrypt,
+    [unix_get_peer_certs] = call_get_peer_certs,
+    [unix_shutdown] = call_shutdown,
 };
 
 _Static_assert(sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == unix_funcs_count,
