@@ -12,8 +12,16 @@
 
 WINE_DEFAULT_DEBUG_CHANNEL(secur32);
 
-#define SG_TAG_CRED 0x53474352u  /* "SGCR" */
-#define SG_TAG_CTX  0x53474358u  /* "SGCX" */
+/* One tag per kind: the tag says which package family a handle belongs to. */
+static const ULONG kind_tags[SG_HANDLE_KIND_COUNT] =
+{
+    [SG_HANDLE_CRED]      = 0x53474352u,  /* "SGCR": Schannel credentials */
+    [SG_HANDLE_CTX]       = 0x53474358u,  /* "SGCX": Schannel context */
+    [SG_HANDLE_LSA_CRED]  = 0x53474c52u,  /* "SGLR": LSA package (NTLM, Kerberos) credentials */
+    [SG_HANDLE_LSA_CTX]   = 0x53474c58u,  /* "SGLX": LSA package context */
+    [SG_HANDLE_NEGO_CRED] = 0x53474e52u,  /* "SGNR": Negotiate credentials */
+    [SG_HANDLE_NEGO_CTX]  = 0x53474e58u,  /* "SGNX": Negotiate context */
+};
 #define SLOT_BITS 24
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define MAX_SLOTS (1u << 22)
@@ -32,7 +40,16 @@ static ULONG slot_count, slot_capacity, free_head;
 
 static ULONG tag_of(enum sg_handle_kind kind)
 {
-    return kind == SG_HANDLE_CRED ? SG_TAG_CRED : SG_TAG_CTX;
+    return (kind > 0 && kind < SG_HANDLE_KIND_COUNT) ? kind_tags[kind] : 0;
+}
+
+static enum sg_handle_kind kind_of_tag(ULONG_PTR tag)
+{
+    enum sg_handle_kind kind;
+
+    for (kind = 1; kind < SG_HANDLE_KIND_COUNT; kind++)
+        if (kind_tags[kind] == tag) return kind;
+    return 0;
 }
 
 static BOOL grow(void)
@@ -82,7 +99,7 @@ static struct slot *lookup(enum sg_handle_kind kind, const SecHandle *handle)
     ULONG index, generation;
     struct slot *slot;
 
-    if (!handle || handle->dwUpper != tag_of(kind)) return NULL;
+    if (!handle || !tag_of(kind) || handle->dwUpper != tag_of(kind)) return NULL;
     index = (ULONG)(handle->dwLower & SLOT_MASK);
     generation = (ULONG)(handle->dwLower >> SLOT_BITS);
     if (!index || index > slot_count) return NULL;
@@ -120,4 +137,13 @@ void *sg_handle_free(enum sg_handle_kind kind, const SecHandle *handle)
     }
     ReleaseSRWLockExclusive(&table_lock);
     return object;
+}
+
+/* The kind of a live handle, or 0 when the handle is NULL, garbage or freed. */
+enum sg_handle_kind sg_handle_kind_of(const SecHandle *handle)
+{
+    enum sg_handle_kind kind;
+
+    if (!handle || !(kind = kind_of_tag(handle->dwUpper))) return 0;
+    return sg_handle_get(kind, handle) ? kind : 0;
 }

@@ -15,12 +15,8 @@ WINE_DEFAULT_DEBUG_CHANNEL(schannel);
 #define SCRATCH_INITIAL 0x4000
 #define SCRATCH_MAX 0x100000
 
-/* Request bits Schannel honours and reports back (the ISC_RET_ / ASC_RET_ bit has the
- * same value as its ISC_REQ_ / ASC_REQ_ bit for each of these). */
-#define ISC_HONOURED (ISC_REQ_MUTUAL_AUTH | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT \
-    | ISC_REQ_CONFIDENTIALITY | ISC_REQ_USE_SUPPLIED_CREDS | ISC_REQ_ALLOCATE_MEMORY \
-    | ISC_REQ_EXTENDED_ERROR | ISC_REQ_STREAM | ISC_REQ_INTEGRITY | ISC_REQ_CONNECTION \
-    | ISC_REQ_MANUAL_CRED_VALIDATION)
+/* Request bits Schannel honours and reports back (the ASC_RET_ bit has the same value as
+ * its ASC_REQ_ bit for each of these); the client's are in sg_client_ret_flags(). */
 #define ASC_HONOURED (ASC_REQ_MUTUAL_AUTH | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT \
     | ASC_REQ_CONFIDENTIALITY | ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_EXTENDED_ERROR \
     | ASC_REQ_STREAM | ASC_REQ_INTEGRITY | ASC_REQ_CONNECTION)
@@ -43,6 +39,7 @@ SECURITY_STATUS sg_status_from_engine(enum sg_status status)
     case SG_ERR_NO_CREDENTIALS:     return SEC_E_NO_CREDENTIALS;
     case SG_ERR_BUFFER_TOO_SMALL:   return SEC_E_BUFFER_TOO_SMALL;
     case SG_ERR_INVALID_PARAMETER:  return SEC_E_INVALID_PARAMETER;
+    case SG_ERR_APPLICATION_PROTOCOL: return SEC_E_APPLICATION_PROTOCOL_MISMATCH;
     default:                        return SEC_E_INTERNAL_ERROR;
     }
 }
@@ -74,6 +71,9 @@ static BOOL is_ip_literal(const WCHAR *name)
 
 static void ctx_destroy(struct sg_ctx *ctx)
 {
+    /* A client session goes to the cache when it ends: TLS 1.3 tickets arrive after the handshake. */
+    if (!ctx->server && !ctx->reconnects_disabled) sg_session_cache_store(ctx);
+    sg_attributes_forget_context(ctx);
     if (ctx->session)
     {
         struct sg_session_free_params params = { ctx->session };
@@ -217,6 +217,7 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
     }
 
     status = sg_status_from_engine(params.status);
+    if (!ctx->server) status = sg_client_status_from_alert(status, params.alert);
     spare = spare_input_buffer(input, token);
     if (status == SEC_E_INCOMPLETE_MESSAGE)
     {
@@ -275,12 +276,101 @@ static SECURITY_STATUS shutdown_step(struct sg_ctx *ctx, SecBufferDesc *output, 
     return SEC_E_OK;
 }
 
-/* An ISC/ASC call on an established context: the shutdown token, if one was asked for. */
-static SECURITY_STATUS established_step(struct sg_ctx *ctx, SecBufferDesc *output, BOOL allocate)
+#ifndef TLS1_ALERT_WARNING
+#define TLS1_ALERT_WARNING 1
+#define TLS1_ALERT_FATAL   2
+#endif
+#ifndef SSL_SESSION_ENABLE_RECONNECTS
+#define SSL_SESSION_ENABLE_RECONNECTS  1
+#define SSL_SESSION_DISABLE_RECONNECTS 2
+#endif
+
+/* The token after ApplyControlToken(SCHANNEL_ALERT): the alert the caller chose. */
+static SECURITY_STATUS alert_step(struct sg_ctx *ctx, SecBufferDesc *output, BOOL allocate)
 {
+    struct sg_send_alert_params params = { 0 };
+    SECURITY_STATUS status;
+
+    if (!scratch_reserve(ctx, SCRATCH_INITIAL)) return SEC_E_INSUFFICIENT_MEMORY;
+    params.session = ctx->session;
+    params.output = (ULONG_PTR)ctx->scratch;
+    params.output_capacity = ctx->scratch_size;
+    params.level = ctx->alert_type;
+    params.description = ctx->alert_number;
+    ctx->alert_pending = FALSE;
+    if (sg_unix_call(unix_send_alert, &params)) return SEC_E_INTERNAL_ERROR;
+    if (params.status != SG_OK)
+    {
+        WARN("engine: status %u, error %d\n", params.status, params.library_error);
+        return sg_status_from_engine(params.status);
+    }
+    if (params.output_size > ctx->scratch_size) return SEC_E_INTERNAL_ERROR; /* an alert always fits */
+    if ((status = write_token(output, allocate, ctx->scratch, params.output_size))) return status;
+    TRACE("alert %lu/%lu, %u bytes\n", ctx->alert_type, ctx->alert_number, params.output_size);
+    if (ctx->alert_type == TLS1_ALERT_FATAL || ctx->alert_number == 0 /* close_notify */)
+    {
+        ctx->close_sent = TRUE;
+        ctx->state = SG_CTX_CLOSED;
+    }
+    return SEC_E_OK;
+}
+
+/* What the engine queued for the peer outside a handshake (a TLS 1.3 KeyUpdate reply). */
+static SECURITY_STATUS pending_output_step(struct sg_ctx *ctx, SecBufferDesc *input, SecBufferDesc *output,
+                                           BOOL allocate)
+{
+    struct sg_fetch_output_params fetch = { 0 };
+    SecBuffer *token = input ? sg_find_buffer(input, SECBUFFER_TOKEN, 0) : NULL;
+    SecBuffer *spare;
+
+    if (!scratch_reserve(ctx, SCRATCH_INITIAL)) return SEC_E_INSUFFICIENT_MEMORY;
+    fetch.session = ctx->session;
+    fetch.output = (ULONG_PTR)ctx->scratch;
+    fetch.output_capacity = ctx->scratch_size;
+    if (sg_unix_call(unix_fetch_output, &fetch)) return SEC_E_INTERNAL_ERROR;
+    if (fetch.status == SG_ERR_BUFFER_TOO_SMALL)
+    {
+        if (!scratch_reserve(ctx, fetch.output_size)) return SEC_E_INSUFFICIENT_MEMORY;
+        fetch.output = (ULONG_PTR)ctx->scratch;
+        fetch.output_capacity = ctx->scratch_size;
+        if (sg_unix_call(unix_fetch_output, &fetch)) return SEC_E_INTERNAL_ERROR;
+    }
+    if (fetch.status != SG_OK) return SEC_E_INTERNAL_ERROR;
+    ctx->post_handshake = FALSE;
+    /* Nothing of the input is ours: records that followed go back to DecryptMessage. */
+    if (token && token->cbBuffer && (spare = spare_input_buffer(input, token)))
+    {
+        spare->BufferType = SECBUFFER_EXTRA;
+        spare->cbBuffer = token->cbBuffer;
+        spare->pvBuffer = NULL;
+    }
+    TRACE("post-handshake token of %u bytes, %lu input bytes returned as extra\n", fetch.output_size,
+          token ? token->cbBuffer : 0);
+    return write_token(output, allocate, ctx->scratch, fetch.output_size);
+}
+
+static BOOL manual_validation(const struct sg_ctx *ctx);
+
+/* An ISC/ASC call on an established context: the shutdown or alert token asked for with
+ * ApplyControlToken, a renegotiation (TLS 1.2) the peer asked for, or what TLS 1.3
+ * post-handshake messages left for the peer. */
+static SECURITY_STATUS established_step(struct sg_ctx *ctx, SecBufferDesc *input, SecBufferDesc *output,
+                                        BOOL allocate)
+{
+    SECURITY_STATUS status;
+
     if (ctx->shutdown_pending) return shutdown_step(ctx, output, allocate);
-    FIXME("renegotiation is not supported yet\n");
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    if (ctx->alert_pending) return alert_step(ctx, output, allocate);
+    if (ctx->state != SG_CTX_ESTABLISHED) return SEC_E_CONTEXT_EXPIRED;
+    if (!ctx->renegotiating) return pending_output_step(ctx, input, output, allocate);
+
+    status = handshake_step(ctx, input, output, allocate);
+    if (status == SEC_I_CONTINUE_NEEDED || status == SEC_E_INCOMPLETE_MESSAGE) return status;
+    ctx->renegotiating = FALSE;
+    if (status == SEC_E_OK && !ctx->server && !manual_validation(ctx) && (status = sg_verify_server_chain(ctx)))
+        ctx->state = SG_CTX_FAILED;
+    TRACE("renegotiation finished: %#lx\n", status);
+    return status;
 }
 
 SECURITY_STATUS sg_apply_control_token(CtxtHandle *handle, SecBufferDesc *input)
@@ -303,9 +393,32 @@ SECURITY_STATUS sg_apply_control_token(CtxtHandle *handle, SecBufferDesc *input)
             ctx->shutdown_pending = TRUE;
         return SEC_E_OK;
     case SCHANNEL_ALERT:
+    {
+        DWORD fields[3];
+
+        if (token->cbBuffer < sizeof(fields)) return SEC_E_INVALID_TOKEN;
+        memcpy(fields, token->pvBuffer, sizeof(fields));
+        if (fields[1] != TLS1_ALERT_WARNING && fields[1] != TLS1_ALERT_FATAL) return SEC_E_INVALID_PARAMETER;
+        if (fields[2] > 255) return SEC_E_INVALID_PARAMETER;
+        TRACE("alert %lu/%lu requested\n", fields[1], fields[2]);
+        if (ctx->state != SG_CTX_ESTABLISHED) return SEC_E_OK;  /* FIXME: alerts during the handshake */
+        ctx->alert_type = fields[1];
+        ctx->alert_number = fields[2];
+        ctx->alert_pending = TRUE;
+        return SEC_E_OK;
+    }
     case SCHANNEL_SESSION:
-        FIXME("control token type %lu not supported yet\n", type);
-        return SEC_E_UNSUPPORTED_FUNCTION;
+    {
+        DWORD fields[2];
+
+        if (token->cbBuffer < sizeof(fields)) return SEC_E_INVALID_TOKEN;
+        memcpy(fields, token->pvBuffer, sizeof(fields));
+        if (fields[1] == SSL_SESSION_DISABLE_RECONNECTS) ctx->reconnects_disabled = TRUE;
+        else if (fields[1] == SSL_SESSION_ENABLE_RECONNECTS) ctx->reconnects_disabled = FALSE;
+        else return SEC_E_INVALID_PARAMETER;
+        TRACE("reconnects %s\n", ctx->reconnects_disabled ? "disabled" : "enabled");
+        return SEC_E_OK;
+    }
     default:
         WARN("unknown control token type %lu\n", type);
         return SEC_E_UNSUPPORTED_FUNCTION;
@@ -337,16 +450,24 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
         if (!new_handle) return SEC_E_INVALID_PARAMETER;
         if ((status = ctx_create(cred, FALSE, target, &ctx))) return status;
         created = TRUE;
-        input = NULL;  /* the first call starts the handshake; there is nothing to read */
+        /* The first call starts the handshake: its input may only carry the ALPN offer
+         * (SECBUFFER_APPLICATION_PROTOCOLS) and empty buffers. */
+        if ((status = sg_client_set_alpn(ctx, input)))
+        {
+            ctx_destroy(ctx);
+            return status;
+        }
+        input = NULL;
+        sg_session_cache_resume(ctx);
     }
     else
     {
         if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || ctx->server) return SEC_E_INVALID_HANDLE;
         if (ctx->state == SG_CTX_ESTABLISHED || (ctx->state == SG_CTX_CLOSED && ctx->shutdown_pending))
         {
-            status = established_step(ctx, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
+            status = established_step(ctx, input, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
             if (new_handle && new_handle != ctx_handle) *new_handle = *ctx_handle;
-            if (attrs) *attrs = req & ISC_HONOURED;
+            if (attrs) *attrs = sg_client_ret_flags(req);
             return status;
         }
         if (ctx->state == SG_CTX_CLOSED) return SEC_E_CONTEXT_EXPIRED;
@@ -355,8 +476,12 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
     ctx->req = req;
 
     status = handshake_step(ctx, input, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
-    if (status == SEC_E_OK && !manual_validation(ctx) && (status = sg_verify_server_chain(ctx)))
+    /* A resumed session was validated when it was first established, for the same target
+     * and credential (the cache's key). */
+    if (status == SEC_E_OK && !ctx->info.resumed && !manual_validation(ctx)
+        && (status = sg_verify_server_chain(ctx)))
         ctx->state = SG_CTX_FAILED;
+    if (status == SEC_E_OK && !ctx->reconnects_disabled) sg_session_cache_store(ctx);
 
     if (created)
     {
@@ -374,7 +499,7 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
     else if (new_handle && new_handle != ctx_handle)
         *new_handle = *ctx_handle;
 
-    if (attrs) *attrs = req & ISC_HONOURED;
+    if (attrs) *attrs = sg_client_ret_flags(req);
     set_far_expiry(expiry);
     return status;
 }
@@ -397,6 +522,11 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
         if (!new_handle) return SEC_E_INVALID_PARAMETER;
         if (!sg_find_buffer(input, SECBUFFER_TOKEN, 0)) return SEC_E_INVALID_TOKEN;
         if ((status = ctx_create(cred, TRUE, NULL, &ctx))) return status;
+        if ((status = sg_server_session_setup(ctx, req, input)))
+        {
+            ctx_destroy(ctx);
+            return status;
+        }
         created = TRUE;
     }
     else
@@ -404,7 +534,7 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
         if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || !ctx->server) return SEC_E_INVALID_HANDLE;
         if (ctx->state == SG_CTX_ESTABLISHED || (ctx->state == SG_CTX_CLOSED && ctx->shutdown_pending))
         {
-            status = established_step(ctx, output, !!(req & ASC_REQ_ALLOCATE_MEMORY));
+            status = established_step(ctx, input, output, !!(req & ASC_REQ_ALLOCATE_MEMORY));
             if (new_handle && new_handle != ctx_handle) *new_handle = *ctx_handle;
             if (attrs) *attrs = req & ASC_HONOURED;
             return status;

@@ -3,6 +3,7 @@
  */
 
 #include "secur32_priv.h"
+#include "rpc.h"
 #include "wine/debug.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(secur32);
@@ -91,8 +92,9 @@ SECURITY_STATUS WINAPI FreeContextBuffer(void *buffer)
 }
 
 /* ---------------------------------------------------------------------------------------
- * Package information. Only Schannel is provided by this build; NTLM, Negotiate and
- * Kerberos are not (see README status table).
+ * Package information, in the order Windows lists its packages: Negotiate, the LSA
+ * packages (Kerberos, NTLM), then Schannel under its three names. The LSA packages
+ * describe themselves (GetInfo); Negotiate and Schannel are described here.
  */
 
 #define SG_SCHANNEL_CAPS (SECPKG_FLAG_INTEGRITY | SECPKG_FLAG_PRIVACY | SECPKG_FLAG_CONNECTION \
@@ -101,120 +103,167 @@ SECURITY_STATUS WINAPI FreeContextBuffer(void *buffer)
 #define SG_SCHANNEL_MAX_TOKEN 0x6000
 #define SG_SCHANNEL_COMMENT_W L"Schannel Security Package"
 
-static const WCHAR *package_names[] = { SG_PACKAGE_UNISP_W, SG_PACKAGE_SCHANNEL_W, SG_PACKAGE_DEFAULT_TLS_W };
+/* Windows 10's Negotiate. */
+#define SG_NEGOTIATE_CAPS (SECPKG_FLAG_INTEGRITY | SECPKG_FLAG_PRIVACY | SECPKG_FLAG_CONNECTION \
+    | SECPKG_FLAG_MULTI_REQUIRED | SECPKG_FLAG_EXTENDED_ERROR | SECPKG_FLAG_IMPERSONATION \
+    | SECPKG_FLAG_ACCEPT_WIN32_NAME | SECPKG_FLAG_NEGOTIABLE | SECPKG_FLAG_GSS_COMPATIBLE | SECPKG_FLAG_LOGON \
+    | SECPKG_FLAG_RESTRICTED_TOKENS | SECPKG_FLAG_APPCONTAINER_CHECKS)
+#define SG_NEGOTIATE_MAX_TOKEN 48256
+#define SG_PACKAGE_NEGOTIATE_W L"Negotiate"
 
-static SIZE_T package_size_w(const WCHAR *name)
+static const SecPkgInfoW schannel_infos[] =
 {
-    return sizeof(SecPkgInfoW) + (lstrlenW(name) + 1 + lstrlenW(SG_SCHANNEL_COMMENT_W) + 1) * sizeof(WCHAR);
+    { SG_SCHANNEL_CAPS, 1, UNISP_RPC_ID, SG_SCHANNEL_MAX_TOKEN, (WCHAR *)SG_PACKAGE_SCHANNEL_W,
+      (WCHAR *)SG_SCHANNEL_COMMENT_W },
+    { SG_SCHANNEL_CAPS, 1, UNISP_RPC_ID, SG_SCHANNEL_MAX_TOKEN, (WCHAR *)SG_PACKAGE_UNISP_W,
+      (WCHAR *)SG_SCHANNEL_COMMENT_W },
+    { SG_SCHANNEL_CAPS, 1, UNISP_RPC_ID, SG_SCHANNEL_MAX_TOKEN, (WCHAR *)SG_PACKAGE_DEFAULT_TLS_W,
+      (WCHAR *)SG_SCHANNEL_COMMENT_W },
+};
+
+static const SecPkgInfoW negotiate_info =
+{
+    SG_NEGOTIATE_CAPS, 1, RPC_C_AUTHN_GSS_NEGOTIATE, SG_NEGOTIATE_MAX_TOKEN, (WCHAR *)SG_PACKAGE_NEGOTIATE_W,
+    (WCHAR *)L"Microsoft Package Negotiator"
+};
+
+BOOL sg_is_negotiate_package(const WCHAR *name)
+{
+    return name && !wcsicmp(name, SG_PACKAGE_NEGOTIATE_W) && sg_lsa_package_count();
 }
 
-static SIZE_T package_size_a(const WCHAR *name)
+#define MAX_PACKAGES 16
+
+/* The packages to report, in order; returns their number. */
+static ULONG list_packages(const SecPkgInfoW **list)
 {
-    return sizeof(SecPkgInfoA) + WideCharToMultiByte(CP_ACP, 0, name, -1, NULL, 0, NULL, NULL)
-        + WideCharToMultiByte(CP_ACP, 0, SG_SCHANNEL_COMMENT_W, -1, NULL, 0, NULL, NULL);
+    ULONG count = 0, i, lsa = sg_lsa_package_count();
+
+    if (lsa) list[count++] = &negotiate_info;
+    for (i = 0; i < lsa && count < MAX_PACKAGES - ARRAY_SIZE(schannel_infos); i++)
+        list[count++] = sg_lsa_package_info(i);
+    for (i = 0; i < ARRAY_SIZE(schannel_infos); i++) list[count++] = &schannel_infos[i];
+    return count;
 }
 
-static void fill_common(ULONG *caps, USHORT *version, USHORT *rpcid, ULONG *max_token)
+static const SecPkgInfoW *find_package(const WCHAR *name)
 {
-    *caps = SG_SCHANNEL_CAPS;
-    *version = 1;
-    *rpcid = UNISP_RPC_ID;
-    *max_token = SG_SCHANNEL_MAX_TOKEN;
+    const SecPkgInfoW *list[MAX_PACKAGES];
+    ULONG count = list_packages(list), i;
+
+    if (!name) return NULL;
+    for (i = 0; i < count; i++)
+        if (list[i]->Name && !wcsicmp(list[i]->Name, name)) return list[i];
+    return NULL;
 }
 
-/* Writes the strings after the array (at *strings), advancing it. */
-static void fill_w(SecPkgInfoW *info, const WCHAR *name, WCHAR **strings)
+static const WCHAR *str_or_empty(const WCHAR *str)
 {
-    fill_common(&info->fCapabilities, &info->wVersion, &info->wRPCID, &info->cbMaxToken);
-    info->Name = *strings;
-    lstrcpyW(*strings, name);
-    *strings += lstrlenW(name) + 1;
-    info->Comment = *strings;
-    lstrcpyW(*strings, SG_SCHANNEL_COMMENT_W);
-    *strings += lstrlenW(SG_SCHANNEL_COMMENT_W) + 1;
+    return str ? str : L"";
 }
 
-static void fill_a(SecPkgInfoA *info, const WCHAR *name, char **strings, char *end)
+/* One block for the caller to free with FreeContextBuffer: the array, then its strings. */
+static SecPkgInfoW *infos_to_w(const SecPkgInfoW **list, ULONG count)
 {
-    fill_common(&info->fCapabilities, &info->wVersion, &info->wRPCID, &info->cbMaxToken);
-    info->Name = *strings;
-    *strings += WideCharToMultiByte(CP_ACP, 0, name, -1, *strings, end - *strings, NULL, NULL);
-    info->Comment = *strings;
-    *strings += WideCharToMultiByte(CP_ACP, 0, SG_SCHANNEL_COMMENT_W, -1, *strings, end - *strings, NULL, NULL);
+    SIZE_T size = count * sizeof(SecPkgInfoW);
+    SecPkgInfoW *ret;
+    WCHAR *strings;
+    ULONG i;
+
+    for (i = 0; i < count; i++)
+        size += (lstrlenW(str_or_empty(list[i]->Name)) + lstrlenW(str_or_empty(list[i]->Comment)) + 2) * sizeof(WCHAR);
+    if (!(ret = sg_context_buffer_alloc(size))) return NULL;
+    strings = (WCHAR *)(ret + count);
+    for (i = 0; i < count; i++)
+    {
+        ret[i] = *list[i];
+        ret[i].Name = strings;
+        lstrcpyW(strings, str_or_empty(list[i]->Name));
+        strings += lstrlenW(strings) + 1;
+        ret[i].Comment = strings;
+        lstrcpyW(strings, str_or_empty(list[i]->Comment));
+        strings += lstrlenW(strings) + 1;
+    }
+    return ret;
+}
+
+static SecPkgInfoA *infos_to_a(const SecPkgInfoW **list, ULONG count)
+{
+    SIZE_T size = count * sizeof(SecPkgInfoA);
+    SecPkgInfoA *ret;
+    char *strings, *end;
+    ULONG i;
+
+    for (i = 0; i < count; i++)
+        size += WideCharToMultiByte(CP_ACP, 0, str_or_empty(list[i]->Name), -1, NULL, 0, NULL, NULL)
+              + WideCharToMultiByte(CP_ACP, 0, str_or_empty(list[i]->Comment), -1, NULL, 0, NULL, NULL);
+    if (!(ret = sg_context_buffer_alloc(size))) return NULL;
+    strings = (char *)(ret + count);
+    end = (char *)ret + size;
+    for (i = 0; i < count; i++)
+    {
+        ret[i].fCapabilities = list[i]->fCapabilities;
+        ret[i].wVersion = list[i]->wVersion;
+        ret[i].wRPCID = list[i]->wRPCID;
+        ret[i].cbMaxToken = list[i]->cbMaxToken;
+        ret[i].Name = strings;
+        strings += WideCharToMultiByte(CP_ACP, 0, str_or_empty(list[i]->Name), -1, strings, end - strings, NULL, NULL);
+        ret[i].Comment = strings;
+        strings += WideCharToMultiByte(CP_ACP, 0, str_or_empty(list[i]->Comment), -1, strings, end - strings,
+                                       NULL, NULL);
+    }
+    return ret;
 }
 
 SECURITY_STATUS WINAPI EnumerateSecurityPackagesW(ULONG *count, SecPkgInfoW **info)
 {
-    SIZE_T size = 0, i;
-    SecPkgInfoW *array;
-    WCHAR *strings;
+    const SecPkgInfoW *list[MAX_PACKAGES];
+    ULONG n;
 
     TRACE("%p %p\n", count, info);
     if (!count || !info) return SEC_E_INVALID_PARAMETER;
-    for (i = 0; i < ARRAY_SIZE(package_names); i++) size += package_size_w(package_names[i]);
-    if (!(array = sg_context_buffer_alloc(size))) return SEC_E_INSUFFICIENT_MEMORY;
-    strings = (WCHAR *)(array + ARRAY_SIZE(package_names));
-    for (i = 0; i < ARRAY_SIZE(package_names); i++) fill_w(&array[i], package_names[i], &strings);
-    *count = ARRAY_SIZE(package_names);
-    *info = array;
+    n = list_packages(list);
+    if (!(*info = infos_to_w(list, n))) return SEC_E_INSUFFICIENT_MEMORY;
+    *count = n;
     return SEC_E_OK;
 }
 
 SECURITY_STATUS WINAPI EnumerateSecurityPackagesA(ULONG *count, SecPkgInfoA **info)
 {
-    SIZE_T size = 0, i;
-    SecPkgInfoA *array;
-    char *strings;
+    const SecPkgInfoW *list[MAX_PACKAGES];
+    ULONG n;
 
     TRACE("%p %p\n", count, info);
     if (!count || !info) return SEC_E_INVALID_PARAMETER;
-    for (i = 0; i < ARRAY_SIZE(package_names); i++) size += package_size_a(package_names[i]);
-    if (!(array = sg_context_buffer_alloc(size))) return SEC_E_INSUFFICIENT_MEMORY;
-    strings = (char *)(array + ARRAY_SIZE(package_names));
-    for (i = 0; i < ARRAY_SIZE(package_names); i++) fill_a(&array[i], package_names[i], &strings, (char *)array + size);
-    *count = ARRAY_SIZE(package_names);
-    *info = array;
+    n = list_packages(list);
+    if (!(*info = infos_to_a(list, n))) return SEC_E_INSUFFICIENT_MEMORY;
+    *count = n;
     return SEC_E_OK;
 }
 
 SECURITY_STATUS WINAPI QuerySecurityPackageInfoW(SEC_WCHAR *name, SecPkgInfoW **info)
 {
-    SecPkgInfoW *ret;
-    WCHAR *strings;
+    const SecPkgInfoW *found;
 
     TRACE("%s %p\n", debugstr_w(name), info);
     if (!info) return SEC_E_INVALID_PARAMETER;
-    if (!sg_is_schannel_package(name)) return SEC_E_SECPKG_NOT_FOUND;
-    if (!(ret = sg_context_buffer_alloc(package_size_w(name)))) return SEC_E_INSUFFICIENT_MEMORY;
-    strings = (WCHAR *)(ret + 1);
-    fill_w(ret, name, &strings);
-    *info = ret;
+    if (!(found = find_package(name))) return SEC_E_SECPKG_NOT_FOUND;
+    if (!(*info = infos_to_w(&found, 1))) return SEC_E_INSUFFICIENT_MEMORY;
     return SEC_E_OK;
 }
 
 SECURITY_STATUS WINAPI QuerySecurityPackageInfoA(SEC_CHAR *name, SecPkgInfoA **info)
 {
-    SecPkgInfoA *ret;
+    const SecPkgInfoW *found;
     WCHAR *nameW;
-    char *strings;
-    SIZE_T size;
 
     TRACE("%s %p\n", debugstr_a(name), info);
     if (!info) return SEC_E_INVALID_PARAMETER;
-    if (!(nameW = sg_strdupAW(name)) || !sg_is_schannel_package(nameW))
-    {
-        sg_free(nameW);
-        return SEC_E_SECPKG_NOT_FOUND;
-    }
-    size = package_size_a(nameW);
-    if (!(ret = sg_context_buffer_alloc(size)))
-    {
-        sg_free(nameW);
-        return SEC_E_INSUFFICIENT_MEMORY;
-    }
-    strings = (char *)(ret + 1);
-    fill_a(ret, nameW, &strings, (char *)ret + size);
+    if (!name) return SEC_E_SECPKG_NOT_FOUND;
+    if (!(nameW = sg_strdupAW(name))) return SEC_E_INSUFFICIENT_MEMORY;
+    found = find_package(nameW);
     sg_free(nameW);
-    *info = ret;
+    if (!found) return SEC_E_SECPKG_NOT_FOUND;
+    if (!(*info = infos_to_a(&found, 1))) return SEC_E_INSUFFICIENT_MEMORY;
     return SEC_E_OK;
 }

@@ -127,14 +127,24 @@ SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, U
     {
     case SG_OK:
         report_record(message, base, total, &params);
-        return SEC_E_OK;
+        if (!(params.flags & SG_DECRYPT_POST_HANDSHAKE)) return SEC_E_OK;
+        /* TLS 1.3 NewSessionTicket / KeyUpdate. Windows (TLS 1.3 needs SCH_CREDENTIALS there)
+         * reports them as SEC_I_RENEGOTIATE and the caller calls ISC/ASC with the EXTRA bytes;
+         * we do the same, and always when a reply (KeyUpdate) waits for the peer. SCHANNEL_CRED
+         * callers (no TLS 1.3 on Windows) get the record consumed with no data. */
+        if (ctx->cred->version == SCHANNEL_CRED_VERSION && !params.output_pending) return SEC_E_OK;
+        TRACE("post-handshake message, %u bytes to send\n", params.output_pending);
+        ctx->post_handshake = TRUE;
+        return SEC_I_RENEGOTIATE;
     case SG_CLOSED:
         TRACE("peer sent close_notify\n");
         ctx->state = SG_CTX_CLOSED;
         report_record(message, base, total, &params);
         return SEC_I_CONTEXT_EXPIRED;
     case SG_RENEGOTIATE:
+        TRACE("peer asks for a new handshake\n");
         report_record(message, base, total, &params);
+        ctx->renegotiating = TRUE;
         return SEC_I_RENEGOTIATE;
     case SG_INCOMPLETE:
         if ((spare = sg_find_buffer(message, SECBUFFER_EMPTY, 0)))

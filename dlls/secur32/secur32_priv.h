@@ -61,6 +61,8 @@ struct sg_cred
     DWORD version;             /* SCHANNEL_CRED_VERSION or SCH_CREDENTIALS_VERSION, 0 for defaults */
     const CERT_CONTEXT *cert;  /* our certificate, or NULL */
     UINT64 unix_cred;
+    DWORD disabled_algs;       /* SG_ALG_* taken out by the caller's restrictions */
+    DWORD session_lifespan;    /* ms a client session stays in the cache */
 };
 
 enum sg_ctx_state
@@ -83,21 +85,53 @@ struct sg_ctx
     struct sg_session_info info;
     BOOL shutdown_pending;     /* ApplyControlToken(SCHANNEL_SHUTDOWN) seen */
     BOOL close_sent;           /* our close_notify was handed out */
+    BOOL renegotiating;        /* TLS 1.2 HelloRequest seen: ISC runs a new handshake */
+    BOOL post_handshake;       /* SEC_I_RENEGOTIATE for TLS 1.3 post-handshake messages was returned */
+    BOOL alert_pending;        /* ApplyControlToken(SCHANNEL_ALERT) seen */
+    DWORD alert_type;          /* TLS1_ALERT_WARNING / TLS1_ALERT_FATAL */
+    DWORD alert_number;        /* TLS alert description */
+    BOOL reconnects_disabled;  /* ApplyControlToken(SCHANNEL_SESSION) with SSL_SESSION_DISABLE_RECONNECTS */
     BYTE *scratch;             /* token staging area */
     ULONG scratch_size;
 };
 
 /* handles.c: opaque handle values, validated on every use. */
-enum sg_handle_kind { SG_HANDLE_CRED = 1, SG_HANDLE_CTX = 2 };
+enum sg_handle_kind
+{
+    SG_HANDLE_CRED = 1,        /* Schannel */
+    SG_HANDLE_CTX = 2,
+    SG_HANDLE_LSA_CRED,        /* an LSA package: NTLM, Kerberos (lsa.c) */
+    SG_HANDLE_LSA_CTX,
+    SG_HANDLE_NEGO_CRED,       /* Negotiate (negotiate.c) */
+    SG_HANDLE_NEGO_CTX,
+    SG_HANDLE_KIND_COUNT
+};
 BOOL sg_handle_alloc(enum sg_handle_kind kind, void *object, SecHandle *handle);
 void *sg_handle_get(enum sg_handle_kind kind, const SecHandle *handle);
 void *sg_handle_free(enum sg_handle_kind kind, const SecHandle *handle);
+enum sg_handle_kind sg_handle_kind_of(const SecHandle *handle);  /* 0 for NULL, garbage, freed */
 
 /* credentials.c */
 SECURITY_STATUS sg_acquire_credentials(ULONG use, const void *auth_data, CredHandle *handle, TimeStamp *expiry);
 SECURITY_STATUS sg_free_credentials(const CredHandle *handle);
 void sg_cred_addref(struct sg_cred *cred);
 void sg_cred_release(struct sg_cred *cred);
+
+SECURITY_STATUS sg_query_credentials_attributes(CredHandle *handle, ULONG attribute, void *buffer, BOOL unicode);
+
+/* sessioncache.c: the client session cache (reuse: same target, credential and process,
+ * entry not expired). */
+void sg_session_cache_store(struct sg_ctx *ctx);
+BOOL sg_session_cache_resume(struct sg_ctx *ctx);
+void sg_session_cache_forget_cred(const struct sg_cred *cred);
+void sg_session_cache_empty(void);   /* SslEmptyCache */
+
+/* clientctx.c: client-side context helpers (ALPN, session info, ISC_RET flags). */
+SECURITY_STATUS sg_client_set_alpn(struct sg_ctx *ctx, SecBufferDesc *input);
+SECURITY_STATUS sg_client_query_alpn(struct sg_ctx *ctx, void *buffer);
+SECURITY_STATUS sg_client_query_session_info(struct sg_ctx *ctx, void *buffer);
+ULONG sg_client_ret_flags(ULONG req);
+SECURITY_STATUS sg_client_status_from_alert(SECURITY_STATUS status, UINT32 alert);
 
 /* certstore.c: the credential-store module. */
 struct sg_cert_material
@@ -112,6 +146,11 @@ SECURITY_STATUS sg_certstore_export(const CERT_CONTEXT *cert, BOOL with_key, BOO
                                     struct sg_cert_material *material);
 void sg_certstore_free(struct sg_cert_material *material);
 const CERT_CONTEXT *sg_certstore_peer_context(const BYTE *chain, DWORD size);
+
+/* server.c: server credentials and accepted connections. */
+SECURITY_STATUS sg_server_cred_setup(struct sg_cred *cred, const CERT_CONTEXT * const *certs, DWORD count);
+SECURITY_STATUS sg_server_session_setup(struct sg_ctx *ctx, ULONG req, SecBufferDesc *input);
+SECURITY_STATUS sg_set_credentials_attributes(CredHandle *handle, ULONG attribute, void *buffer, ULONG size);
 
 /* certverify.c */
 SECURITY_STATUS sg_verify_server_chain(struct sg_ctx *ctx);
@@ -135,6 +174,56 @@ SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, U
 
 /* attributes.c */
 SECURITY_STATUS sg_query_context_attributes(CtxtHandle *handle, ULONG attribute, void *buffer, BOOL unicode);
+SECURITY_STATUS sg_set_context_attributes(CtxtHandle *handle, ULONG attribute, void *buffer, ULONG size);
+void sg_attributes_forget_context(const struct sg_ctx *ctx);
+
+/* lsa.c: the LSA-mode packages Wine ships (msv1_0.dll = NTLM, kerberos.dll), in-process. */
+struct sg_lsa_object;
+ULONG sg_lsa_package_count(void);
+const SecPkgInfoW *sg_lsa_package_info(ULONG index);
+int sg_lsa_find_package(const WCHAR *name);
+const WCHAR *sg_lsa_object_package(const struct sg_lsa_object *object);
+SECURITY_STATUS sg_lsa_acquire_credentials(int index, const WCHAR *principal, ULONG use, LUID *logon_id,
+                                           void *auth_data, SEC_GET_KEY_FN get_key, void *get_key_arg,
+                                           struct sg_lsa_object **cred, TimeStamp *expiry);
+SECURITY_STATUS sg_lsa_free_credentials(struct sg_lsa_object *cred);
+SECURITY_STATUS sg_lsa_query_credentials_attributes(struct sg_lsa_object *cred, ULONG attribute, void *buffer);
+SECURITY_STATUS sg_lsa_set_credentials_attributes(struct sg_lsa_object *cred, ULONG attribute, void *buffer, ULONG size);
+SECURITY_STATUS sg_lsa_initialize_context(struct sg_lsa_object *cred, struct sg_lsa_object *ctx, const WCHAR *target,
+                                          ULONG req, ULONG data_rep, SecBufferDesc *input,
+                                          struct sg_lsa_object **new_ctx, SecBufferDesc *output, ULONG *attrs,
+                                          TimeStamp *expiry);
+SECURITY_STATUS sg_lsa_accept_context(struct sg_lsa_object *cred, struct sg_lsa_object *ctx, SecBufferDesc *input,
+                                      ULONG req, ULONG data_rep, struct sg_lsa_object **new_ctx,
+                                      SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry);
+SECURITY_STATUS sg_lsa_delete_context(struct sg_lsa_object *ctx);
+SECURITY_STATUS sg_lsa_query_context_attributes(struct sg_lsa_object *ctx, ULONG attribute, void *buffer);
+SECURITY_STATUS sg_lsa_set_context_attributes(struct sg_lsa_object *ctx, ULONG attribute, void *buffer, ULONG size);
+SECURITY_STATUS sg_lsa_apply_control_token(struct sg_lsa_object *ctx, SecBufferDesc *input);
+SECURITY_STATUS sg_lsa_complete_auth_token(struct sg_lsa_object *ctx, SecBufferDesc *token);
+SECURITY_STATUS sg_lsa_query_context_token(struct sg_lsa_object *ctx, HANDLE *token);
+SECURITY_STATUS sg_lsa_make_signature(struct sg_lsa_object *ctx, ULONG qop, SecBufferDesc *message, ULONG seq);
+SECURITY_STATUS sg_lsa_verify_signature(struct sg_lsa_object *ctx, SecBufferDesc *message, ULONG seq, ULONG *qop);
+SECURITY_STATUS sg_lsa_encrypt_message(struct sg_lsa_object *ctx, ULONG qop, SecBufferDesc *message, ULONG seq);
+SECURITY_STATUS sg_lsa_decrypt_message(struct sg_lsa_object *ctx, SecBufferDesc *message, ULONG seq, ULONG *qop);
+
+/* negotiate.c: Negotiate over the LSA packages (Kerberos first, then NTLM). */
+struct sg_nego_cred;
+struct sg_nego_ctx;
+SECURITY_STATUS sg_nego_acquire_credentials(const WCHAR *principal, ULONG use, LUID *logon_id, void *auth_data,
+                                            SEC_GET_KEY_FN get_key, void *get_key_arg, struct sg_nego_cred **cred,
+                                            TimeStamp *expiry);
+SECURITY_STATUS sg_nego_free_credentials(struct sg_nego_cred *cred);
+struct sg_lsa_object *sg_nego_cred_package(struct sg_nego_cred *cred);
+SECURITY_STATUS sg_nego_initialize_context(struct sg_nego_cred *cred, struct sg_nego_ctx *ctx, const WCHAR *target,
+                                           ULONG req, ULONG data_rep, SecBufferDesc *input,
+                                           struct sg_nego_ctx **new_ctx, SecBufferDesc *output, ULONG *attrs,
+                                           TimeStamp *expiry);
+SECURITY_STATUS sg_nego_accept_context(struct sg_nego_cred *cred, struct sg_nego_ctx *ctx, SecBufferDesc *input,
+                                       ULONG req, ULONG data_rep, struct sg_nego_ctx **new_ctx,
+                                       SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry);
+SECURITY_STATUS sg_nego_delete_context(struct sg_nego_ctx *ctx);
+struct sg_lsa_object *sg_nego_ctx_package(struct sg_nego_ctx *ctx);
 
 /* main.c */
 BOOL sg_unix_ready(void);
@@ -146,5 +235,6 @@ void sg_wipe(void *ptr, SIZE_T size);
 WCHAR *sg_strdupAW(const char *str);
 WCHAR *sg_strdupW(const WCHAR *str);
 BOOL sg_is_schannel_package(const WCHAR *name);
+BOOL sg_is_negotiate_package(const WCHAR *name);
 
 #endif /* SCHANNEL_GNUTLS_SECUR32_PRIV_H */

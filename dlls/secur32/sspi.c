@@ -1,13 +1,66 @@
 /*
  * The exported SSPI entry points: argument checks, A/W conversion, and dispatch to the
- * Schannel implementation. Every handle is validated through the handle table, so a NULL,
- * garbage, freed or wrong-kind handle gives SEC_E_INVALID_HANDLE.
+ * package a handle belongs to.
+ *
+ * secur32 hosts three families of packages: Schannel (ours, in-process), the LSA packages
+ * Wine ships (NTLM from msv1_0.dll, Kerberos from kerberos.dll; lsa.c) and Negotiate on top
+ * of them (negotiate.c). Every handle carries its family in its tag (handles.c); each entry
+ * point looks the handle up first, so a NULL, garbage, freed or wrong-kind handle gives
+ * SEC_E_INVALID_HANDLE before any package sees it.
  */
 
 #include "secur32_priv.h"
+#include "rpc.h"
 #include "wine/debug.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(secur32);
+
+/* Not in Wine's sspi.h. */
+#ifndef SEC_WINNT_AUTH_IDENTITY_VERSION
+#define SEC_WINNT_AUTH_IDENTITY_VERSION 0x200
+#endif
+SECURITY_STATUS WINAPI QueryContextAttributesExW(CtxtHandle *context, ULONG attribute, void *buffer, ULONG size);
+SECURITY_STATUS WINAPI QueryContextAttributesExA(CtxtHandle *context, ULONG attribute, void *buffer, ULONG size);
+SECURITY_STATUS WINAPI QueryCredentialsAttributesExW(CredHandle *cred, ULONG attribute, void *buffer, ULONG size);
+SECURITY_STATUS WINAPI QueryCredentialsAttributesExA(CredHandle *cred, ULONG attribute, void *buffer, ULONG size);
+SECURITY_STATUS WINAPI SetCredentialsAttributesW(CredHandle *cred, ULONG attribute, void *buffer, ULONG size);
+SECURITY_STATUS WINAPI SetCredentialsAttributesA(CredHandle *cred, ULONG attribute, void *buffer, ULONG size);
+
+/* The LSA package object behind an LSA or Negotiate context handle, or NULL. */
+static struct sg_lsa_object *lsa_context(const CtxtHandle *context)
+{
+    switch (sg_handle_kind_of(context))
+    {
+    case SG_HANDLE_LSA_CTX: return sg_handle_get(SG_HANDLE_LSA_CTX, context);
+    case SG_HANDLE_NEGO_CTX: return sg_nego_ctx_package(sg_handle_get(SG_HANDLE_NEGO_CTX, context));
+    default: return NULL;
+    }
+}
+
+static struct sg_lsa_object *lsa_credentials(const CredHandle *cred)
+{
+    switch (sg_handle_kind_of(cred))
+    {
+    case SG_HANDLE_LSA_CRED: return sg_handle_get(SG_HANDLE_LSA_CRED, cred);
+    case SG_HANDLE_NEGO_CRED: return sg_nego_cred_package(sg_handle_get(SG_HANDLE_NEGO_CRED, cred));
+    default: return NULL;
+    }
+}
+
+static WCHAR *strdup_nAW(const unsigned char *str, ULONG len, ULONG *lenW)
+{
+    WCHAR *ret;
+    int n;
+
+    *lenW = 0;
+    if (!str || !len) return NULL;
+    n = MultiByteToWideChar(CP_ACP, 0, (const char *)str, len, NULL, 0);
+    if (!(ret = sg_alloc((n + 1) * sizeof(WCHAR)))) return NULL;
+    MultiByteToWideChar(CP_ACP, 0, (const char *)str, len, ret, n);
+    ret[n] = 0;
+    *lenW = n;
+    return ret;
+}
 
 /* ---------------------------------------------------------------------------------------
  * Credentials
@@ -17,59 +70,220 @@ SECURITY_STATUS WINAPI AcquireCredentialsHandleW(SEC_WCHAR *principal, SEC_WCHAR
                                                  LUID *logon_id, void *auth_data, SEC_GET_KEY_FN get_key,
                                                  void *get_key_arg, CredHandle *cred, TimeStamp *expiry)
 {
+    SECURITY_STATUS status;
+    int index;
+
     TRACE("%s %s %#lx %p %p %p %p %p %p\n", debugstr_w(principal), debugstr_w(package), use, logon_id,
           auth_data, get_key, get_key_arg, cred, expiry);
     if (!package) return SEC_E_SECPKG_NOT_FOUND;
-    if (!sg_is_schannel_package(package))
+    if (sg_is_schannel_package(package))
     {
-        FIXME("package %s not provided by this secur32\n", debugstr_w(package));
-        return SEC_E_SECPKG_NOT_FOUND;
+        if (!cred) return SEC_E_INVALID_HANDLE;
+        return sg_acquire_credentials(use, auth_data, cred, expiry);
     }
-    if (!cred) return SEC_E_INVALID_HANDLE;
-    return sg_acquire_credentials(use, auth_data, cred, expiry);
+    if (sg_is_negotiate_package(package))
+    {
+        struct sg_nego_cred *nego;
+
+        if (!cred) return SEC_E_INVALID_HANDLE;
+        if ((status = sg_nego_acquire_credentials(principal, use, logon_id, auth_data, get_key, get_key_arg, &nego,
+                                                  expiry)))
+            return status;
+        if (sg_handle_alloc(SG_HANDLE_NEGO_CRED, nego, cred)) return SEC_E_OK;
+        sg_nego_free_credentials(nego);
+        return SEC_E_INSUFFICIENT_MEMORY;
+    }
+    if ((index = sg_lsa_find_package(package)) >= 0)
+    {
+        struct sg_lsa_object *object;
+
+        if (!cred) return SEC_E_INVALID_HANDLE;
+        if ((status = sg_lsa_acquire_credentials(index, principal, use, logon_id, auth_data, get_key, get_key_arg,
+                                                 &object, expiry)))
+            return status;
+        if (sg_handle_alloc(SG_HANDLE_LSA_CRED, object, cred)) return SEC_E_OK;
+        sg_lsa_free_credentials(object);
+        return SEC_E_INSUFFICIENT_MEMORY;
+    }
+    WARN("no package %s\n", debugstr_w(package));
+    return SEC_E_SECPKG_NOT_FOUND;
+}
+
+/* SEC_WINNT_AUTH_IDENTITY_A in ANSI becomes its Unicode form for the LSA packages; the EX
+ * form carries its own flag and goes as it is. */
+static SECURITY_STATUS identity_AtoW(void *auth_data, SEC_WINNT_AUTH_IDENTITY_W *idW, void **ret)
+{
+    SEC_WINNT_AUTH_IDENTITY_A *idA = auth_data;
+
+    *ret = auth_data;
+    if (!auth_data || *(ULONG *)auth_data == SEC_WINNT_AUTH_IDENTITY_VERSION) return SEC_E_OK;
+    if (!(idA->Flags & SEC_WINNT_AUTH_IDENTITY_ANSI)) return SEC_E_OK;
+    memset(idW, 0, sizeof(*idW));
+    idW->Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+    idW->User = (unsigned short *)strdup_nAW(idA->User, idA->UserLength, &idW->UserLength);
+    idW->Domain = (unsigned short *)strdup_nAW(idA->Domain, idA->DomainLength, &idW->DomainLength);
+    idW->Password = (unsigned short *)strdup_nAW(idA->Password, idA->PasswordLength, &idW->PasswordLength);
+    if ((idA->UserLength && !idW->User) || (idA->DomainLength && !idW->Domain)
+        || (idA->PasswordLength && !idW->Password))
+        return SEC_E_INSUFFICIENT_MEMORY;
+    *ret = idW;
+    return SEC_E_OK;
+}
+
+static void identity_free(SEC_WINNT_AUTH_IDENTITY_W *idW)
+{
+    sg_free(idW->User);
+    sg_free(idW->Domain);
+    if (idW->Password) sg_wipe(idW->Password, idW->PasswordLength * sizeof(WCHAR));
+    sg_free(idW->Password);
 }
 
 SECURITY_STATUS WINAPI AcquireCredentialsHandleA(SEC_CHAR *principal, SEC_CHAR *package, ULONG use,
                                                  LUID *logon_id, void *auth_data, SEC_GET_KEY_FN get_key,
                                                  void *get_key_arg, CredHandle *cred, TimeStamp *expiry)
 {
+    SEC_WINNT_AUTH_IDENTITY_W idW = { 0 };
+    WCHAR *packageW, *principalW = NULL;
     SECURITY_STATUS status;
-    WCHAR *packageW;
+    void *data = auth_data;
 
     TRACE("%s %s %#lx\n", debugstr_a(principal), debugstr_a(package), use);
     if (!package) return SEC_E_SECPKG_NOT_FOUND;
     if (!(packageW = sg_strdupAW(package))) return SEC_E_INSUFFICIENT_MEMORY;
-    /* Schannel credentials carry no strings, so the W path takes them as they are. */
-    status = AcquireCredentialsHandleW(NULL, packageW, use, logon_id, auth_data, get_key, get_key_arg, cred, expiry);
+    if (principal && !(principalW = sg_strdupAW(principal)))
+    {
+        sg_free(packageW);
+        return SEC_E_INSUFFICIENT_MEMORY;
+    }
+    /* Schannel credentials carry no strings, so they go as they are. */
+    if (!sg_is_schannel_package(packageW)) status = identity_AtoW(auth_data, &idW, &data);
+    else status = SEC_E_OK;
+    if (!status)
+        status = AcquireCredentialsHandleW(principalW, packageW, use, logon_id, data, get_key, get_key_arg, cred,
+                                           expiry);
+    identity_free(&idW);
+    sg_free(principalW);
     sg_free(packageW);
     return status;
 }
 
 SECURITY_STATUS WINAPI FreeCredentialsHandle(CredHandle *cred)
 {
+    void *object;
+
     TRACE("%p\n", cred);
-    return sg_free_credentials(cred);
+    switch (sg_handle_kind_of(cred))
+    {
+    case SG_HANDLE_CRED:
+        return sg_free_credentials(cred);
+    case SG_HANDLE_LSA_CRED:
+        if (!(object = sg_handle_free(SG_HANDLE_LSA_CRED, cred))) break;
+        return sg_lsa_free_credentials(object);
+    case SG_HANDLE_NEGO_CRED:
+        if (!(object = sg_handle_free(SG_HANDLE_NEGO_CRED, cred))) break;
+        return sg_nego_free_credentials(object);
+    default:
+        break;
+    }
+    return SEC_E_INVALID_HANDLE;
+}
+
+/* Credential attributes with strings, in their A form. */
+static SECURITY_STATUS cred_attribute_WtoA(ULONG attribute, void *buffer)
+{
+    if (attribute == SECPKG_CRED_ATTR_NAMES)
+    {
+        SecPkgCredentials_NamesW *names = buffer;
+        SecPkgCredentials_NamesA *namesA = buffer;
+        WCHAR *nameW = names->sUserName;
+        char *nameA = NULL;
+        int len;
+
+        if (nameW)
+        {
+            len = WideCharToMultiByte(CP_ACP, 0, nameW, -1, NULL, 0, NULL, NULL);
+            if (!(nameA = sg_context_buffer_alloc(len))) return SEC_E_INSUFFICIENT_MEMORY;
+            WideCharToMultiByte(CP_ACP, 0, nameW, -1, nameA, len, NULL, NULL);
+            FreeContextBuffer(nameW);
+        }
+        namesA->sUserName = nameA;
+    }
+    return SEC_E_OK;
+}
+
+static SECURITY_STATUS query_credentials(CredHandle *cred, ULONG attribute, void *buffer, BOOL unicode)
+{
+    struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+
+    if (sg_handle_kind_of(cred) == SG_HANDLE_CRED)
+        return sg_query_credentials_attributes(cred, attribute, buffer, unicode);
+    if (!(object = lsa_credentials(cred))) return SEC_E_INVALID_HANDLE;
+    if (!buffer) return SEC_E_INVALID_PARAMETER;
+    status = sg_lsa_query_credentials_attributes(object, attribute, buffer);
+    if (status == SEC_E_OK && !unicode) status = cred_attribute_WtoA(attribute, buffer);
+    return status;
 }
 
 SECURITY_STATUS WINAPI QueryCredentialsAttributesW(CredHandle *cred, ULONG attribute, void *buffer)
 {
     TRACE("%p %#lx %p\n", cred, attribute, buffer);
-    if (!sg_handle_get(SG_HANDLE_CRED, cred)) return SEC_E_INVALID_HANDLE;
-    FIXME("credential attribute %#lx not supported yet\n", attribute);
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    return query_credentials(cred, attribute, buffer, TRUE);
 }
 
 SECURITY_STATUS WINAPI QueryCredentialsAttributesA(CredHandle *cred, ULONG attribute, void *buffer)
 {
-    return QueryCredentialsAttributesW(cred, attribute, buffer);
+    TRACE("%p %#lx %p\n", cred, attribute, buffer);
+    return query_credentials(cred, attribute, buffer, FALSE);
+}
+
+/* The Ex forms add the caller's buffer size; the packages write fixed-size structures. */
+SECURITY_STATUS WINAPI QueryCredentialsAttributesExW(CredHandle *cred, ULONG attribute, void *buffer, ULONG size)
+{
+    TRACE("%p %#lx %p %lu\n", cred, attribute, buffer, size);
+    return query_credentials(cred, attribute, buffer, TRUE);
+}
+
+SECURITY_STATUS WINAPI QueryCredentialsAttributesExA(CredHandle *cred, ULONG attribute, void *buffer, ULONG size)
+{
+    TRACE("%p %#lx %p %lu\n", cred, attribute, buffer, size);
+    return query_credentials(cred, attribute, buffer, FALSE);
+}
+
+static SECURITY_STATUS set_credentials(CredHandle *cred, ULONG attribute, void *buffer, ULONG size)
+{
+    struct sg_lsa_object *object;
+
+    if (sg_handle_kind_of(cred) == SG_HANDLE_CRED) return sg_set_credentials_attributes(cred, attribute, buffer, size);
+    if (!(object = lsa_credentials(cred))) return SEC_E_INVALID_HANDLE;
+    return sg_lsa_set_credentials_attributes(object, attribute, buffer, size);
+}
+
+SECURITY_STATUS WINAPI SetCredentialsAttributesW(CredHandle *cred, ULONG attribute, void *buffer, ULONG size)
+{
+    TRACE("%p %#lx %p %lu\n", cred, attribute, buffer, size);
+    return set_credentials(cred, attribute, buffer, size);
+}
+
+SECURITY_STATUS WINAPI SetCredentialsAttributesA(CredHandle *cred, ULONG attribute, void *buffer, ULONG size)
+{
+    TRACE("%p %#lx %p %lu\n", cred, attribute, buffer, size);
+    return set_credentials(cred, attribute, buffer, size);
+}
+
+static BOOL is_credential(CredHandle *cred)
+{
+    enum sg_handle_kind kind = sg_handle_kind_of(cred);
+    return kind == SG_HANDLE_CRED || kind == SG_HANDLE_LSA_CRED || kind == SG_HANDLE_NEGO_CRED;
 }
 
 SECURITY_STATUS WINAPI AddCredentialsW(CredHandle *cred, SEC_WCHAR *principal, SEC_WCHAR *package, ULONG use,
                                        void *auth_data, SEC_GET_KEY_FN get_key, void *get_key_arg,
                                        TimeStamp *expiry)
 {
-    if (!sg_handle_get(SG_HANDLE_CRED, cred)) return SEC_E_INVALID_HANDLE;
-    FIXME("AddCredentials is not supported for Schannel\n");
+    TRACE("%p %s %s %#lx\n", cred, debugstr_w(principal), debugstr_w(package), use);
+    if (!is_credential(cred)) return SEC_E_INVALID_HANDLE;
+    FIXME("AddCredentials is not supported\n");
     return SEC_E_UNSUPPORTED_FUNCTION;
 }
 
@@ -84,12 +298,97 @@ SECURITY_STATUS WINAPI AddCredentialsA(CredHandle *cred, SEC_CHAR *principal, SE
  * Contexts
  */
 
+/* Which family a (credential, context) pair belongs to: the context's when there is one
+ * (a credential passed along with it must be of the same family), else the credential's. */
+enum family { FAMILY_NONE, FAMILY_SCHANNEL, FAMILY_LSA, FAMILY_NEGO };
+
+static enum family family_of_kind(enum sg_handle_kind kind)
+{
+    switch (kind)
+    {
+    case SG_HANDLE_CRED: case SG_HANDLE_CTX: return FAMILY_SCHANNEL;
+    case SG_HANDLE_LSA_CRED: case SG_HANDLE_LSA_CTX: return FAMILY_LSA;
+    case SG_HANDLE_NEGO_CRED: case SG_HANDLE_NEGO_CTX: return FAMILY_NEGO;
+    default: return FAMILY_NONE;
+    }
+}
+
+static enum family family_of(CredHandle *cred, CtxtHandle *context)
+{
+    enum sg_handle_kind cred_kind = cred ? sg_handle_kind_of(cred) : 0;
+    enum sg_handle_kind ctx_kind;
+
+    if (context)
+    {
+        ctx_kind = sg_handle_kind_of(context);
+        if (ctx_kind != SG_HANDLE_CTX && ctx_kind != SG_HANDLE_LSA_CTX && ctx_kind != SG_HANDLE_NEGO_CTX)
+            return FAMILY_NONE;
+        if (cred_kind && family_of_kind(cred_kind) != family_of_kind(ctx_kind)) return FAMILY_NONE;
+        return family_of_kind(ctx_kind);
+    }
+    if (cred_kind != SG_HANDLE_CRED && cred_kind != SG_HANDLE_LSA_CRED && cred_kind != SG_HANDLE_NEGO_CRED)
+        return FAMILY_NONE;
+    return family_of_kind(cred_kind);
+}
+
+/* A new LSA or Negotiate context gets its handle; a continued one keeps it. */
+static SECURITY_STATUS publish_context(enum sg_handle_kind kind, CtxtHandle *context, void *object,
+                                       CtxtHandle *new_context, SECURITY_STATUS status)
+{
+    if (status < 0) return status;
+    if (context)
+    {
+        if (new_context != context) *new_context = *context;
+        return status;
+    }
+    if (sg_handle_alloc(kind, object, new_context)) return status;
+    if (kind == SG_HANDLE_LSA_CTX) sg_lsa_delete_context(object);
+    else sg_nego_delete_context(object);
+    return SEC_E_INSUFFICIENT_MEMORY;
+}
+
+static SECURITY_STATUS initialize_context(CredHandle *cred, CtxtHandle *context, const WCHAR *target, ULONG req,
+                                          ULONG data_rep, SecBufferDesc *input, CtxtHandle *new_context,
+                                          SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
+{
+    SECURITY_STATUS status;
+
+    switch (family_of(cred, context))
+    {
+    case FAMILY_SCHANNEL:
+        return sg_initialize_context(cred, context, target, req, input, new_context, output, attrs, expiry);
+    case FAMILY_LSA:
+    {
+        struct sg_lsa_object *object = NULL;
+
+        if (!new_context) return SEC_E_INVALID_HANDLE;
+        status = sg_lsa_initialize_context(context ? NULL : sg_handle_get(SG_HANDLE_LSA_CRED, cred),
+                                           context ? sg_handle_get(SG_HANDLE_LSA_CTX, context) : NULL, target,
+                                           req, data_rep, input, &object, output, attrs, expiry);
+        return publish_context(SG_HANDLE_LSA_CTX, context, object, new_context, status);
+    }
+    case FAMILY_NEGO:
+    {
+        struct sg_nego_ctx *object = NULL;
+
+        if (!new_context) return SEC_E_INVALID_HANDLE;
+        status = sg_nego_initialize_context(context ? NULL : sg_handle_get(SG_HANDLE_NEGO_CRED, cred),
+                                            context ? sg_handle_get(SG_HANDLE_NEGO_CTX, context) : NULL, target,
+                                            req, data_rep, input, &object, output, attrs, expiry);
+        return publish_context(SG_HANDLE_NEGO_CTX, context, object, new_context, status);
+    }
+    default:
+        return SEC_E_INVALID_HANDLE;
+    }
+}
+
 SECURITY_STATUS WINAPI InitializeSecurityContextW(CredHandle *cred, CtxtHandle *context, SEC_WCHAR *target,
                                                   ULONG req, ULONG reserved1, ULONG data_rep, SecBufferDesc *input,
                                                   ULONG reserved2, CtxtHandle *new_context, SecBufferDesc *output,
                                                   ULONG *attrs, TimeStamp *expiry)
 {
-    return sg_initialize_context(cred, context, target, req, input, new_context, output, attrs, expiry);
+    TRACE("%p %p %s %#lx %p %p\n", cred, context, debugstr_w(target), req, input, new_context);
+    return initialize_context(cred, context, target, req, data_rep, input, new_context, output, attrs, expiry);
 }
 
 SECURITY_STATUS WINAPI InitializeSecurityContextA(CredHandle *cred, CtxtHandle *context, SEC_CHAR *target,
@@ -100,8 +399,9 @@ SECURITY_STATUS WINAPI InitializeSecurityContextA(CredHandle *cred, CtxtHandle *
     SECURITY_STATUS status;
     WCHAR *targetW = NULL;
 
+    TRACE("%p %p %s %#lx %p %p\n", cred, context, debugstr_a(target), req, input, new_context);
     if (target && !(targetW = sg_strdupAW(target))) return SEC_E_INSUFFICIENT_MEMORY;
-    status = sg_initialize_context(cred, context, targetW, req, input, new_context, output, attrs, expiry);
+    status = initialize_context(cred, context, targetW, req, data_rep, input, new_context, output, attrs, expiry);
     sg_free(targetW);
     return status;
 }
@@ -110,82 +410,311 @@ SECURITY_STATUS WINAPI AcceptSecurityContext(CredHandle *cred, CtxtHandle *conte
                                              ULONG req, ULONG data_rep, CtxtHandle *new_context,
                                              SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
 {
-    return sg_accept_context(cred, context, input, req, new_context, output, attrs, expiry);
+    SECURITY_STATUS status;
+
+    TRACE("%p %p %p %#lx %p\n", cred, context, input, req, new_context);
+    switch (family_of(cred, context))
+    {
+    case FAMILY_SCHANNEL:
+        return sg_accept_context(cred, context, input, req, new_context, output, attrs, expiry);
+    case FAMILY_LSA:
+    {
+        struct sg_lsa_object *object = NULL;
+
+        if (!new_context) return SEC_E_INVALID_HANDLE;
+        status = sg_lsa_accept_context(context ? NULL : sg_handle_get(SG_HANDLE_LSA_CRED, cred),
+                                       context ? sg_handle_get(SG_HANDLE_LSA_CTX, context) : NULL, input, req,
+                                       data_rep, &object, output, attrs, expiry);
+        return publish_context(SG_HANDLE_LSA_CTX, context, object, new_context, status);
+    }
+    case FAMILY_NEGO:
+    {
+        struct sg_nego_ctx *object = NULL;
+
+        if (!new_context) return SEC_E_INVALID_HANDLE;
+        status = sg_nego_accept_context(context ? NULL : sg_handle_get(SG_HANDLE_NEGO_CRED, cred),
+                                        context ? sg_handle_get(SG_HANDLE_NEGO_CTX, context) : NULL, input, req,
+                                        data_rep, &object, output, attrs, expiry);
+        return publish_context(SG_HANDLE_NEGO_CTX, context, object, new_context, status);
+    }
+    default:
+        return SEC_E_INVALID_HANDLE;
+    }
 }
 
 SECURITY_STATUS WINAPI DeleteSecurityContext(CtxtHandle *context)
 {
+    void *object;
+
     TRACE("%p\n", context);
-    return sg_delete_context(context);
+    switch (sg_handle_kind_of(context))
+    {
+    case SG_HANDLE_CTX:
+        return sg_delete_context(context);
+    case SG_HANDLE_LSA_CTX:
+        if (!(object = sg_handle_free(SG_HANDLE_LSA_CTX, context))) break;
+        return sg_lsa_delete_context(object);
+    case SG_HANDLE_NEGO_CTX:
+        if (!(object = sg_handle_free(SG_HANDLE_NEGO_CTX, context))) break;
+        return sg_nego_delete_context(object);
+    default:
+        break;
+    }
+    return SEC_E_INVALID_HANDLE;
 }
 
 SECURITY_STATUS WINAPI CompleteAuthToken(CtxtHandle *context, SecBufferDesc *token)
 {
+    struct sg_lsa_object *object;
+
+    TRACE("%p %p\n", context, token);
     /* Schannel never asks for it (no SEC_I_COMPLETE_NEEDED). */
-    if (!sg_handle_get(SG_HANDLE_CTX, context)) return SEC_E_INVALID_HANDLE;
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return SEC_E_UNSUPPORTED_FUNCTION;
+    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
+    return sg_lsa_complete_auth_token(object, token);
 }
 
 SECURITY_STATUS WINAPI ApplyControlToken(CtxtHandle *context, SecBufferDesc *input)
 {
+    struct sg_lsa_object *object;
+
     TRACE("%p %p\n", context, input);
-    return sg_apply_control_token(context, input);
+    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return sg_apply_control_token(context, input);
+    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
+    return sg_lsa_apply_control_token(object, input);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Context attributes of the LSA packages in their A form: structures with strings are
+ * converted (the W strings freed), the others have the same layout in both forms.
+ */
+
+static char *strdup_WA_context(WCHAR *str)
+{
+    char *ret;
+    int len;
+
+    if (!str) return NULL;
+    len = WideCharToMultiByte(CP_ACP, 0, str, -1, NULL, 0, NULL, NULL);
+    if ((ret = sg_context_buffer_alloc(len))) WideCharToMultiByte(CP_ACP, 0, str, -1, ret, len, NULL, NULL);
+    FreeContextBuffer(str);
+    return ret;
+}
+
+static SecPkgInfoA *package_info_WtoA(SecPkgInfoW *infoW)
+{
+    SecPkgInfoA *ret;
+    int name_len, comment_len;
+
+    if (!infoW) return NULL;
+    name_len = WideCharToMultiByte(CP_ACP, 0, infoW->Name ? infoW->Name : L"", -1, NULL, 0, NULL, NULL);
+    comment_len = WideCharToMultiByte(CP_ACP, 0, infoW->Comment ? infoW->Comment : L"", -1, NULL, 0, NULL, NULL);
+    if ((ret = sg_context_buffer_alloc(sizeof(*ret) + name_len + comment_len)))
+    {
+        ret->fCapabilities = infoW->fCapabilities;
+        ret->wVersion = infoW->wVersion;
+        ret->wRPCID = infoW->wRPCID;
+        ret->cbMaxToken = infoW->cbMaxToken;
+        ret->Name = (char *)(ret + 1);
+        WideCharToMultiByte(CP_ACP, 0, infoW->Name ? infoW->Name : L"", -1, ret->Name, name_len, NULL, NULL);
+        ret->Comment = ret->Name + name_len;
+        WideCharToMultiByte(CP_ACP, 0, infoW->Comment ? infoW->Comment : L"", -1, ret->Comment, comment_len,
+                            NULL, NULL);
+    }
+    FreeContextBuffer(infoW);
+    return ret;
+}
+
+static SECURITY_STATUS lsa_query_context_a(struct sg_lsa_object *object, ULONG attribute, void *buffer)
+{
+    SECURITY_STATUS status;
+
+    switch (attribute)
+    {
+    case SECPKG_ATTR_SIZES:
+    case SECPKG_ATTR_LIFESPAN:
+    case SECPKG_ATTR_FLAGS:
+    case SECPKG_ATTR_SESSION_KEY:
+    case SECPKG_ATTR_STREAM_SIZES:
+    case SECPKG_ATTR_PASSWORD_EXPIRY:
+    case SECPKG_ATTR_ACCESS_TOKEN:
+    case SECPKG_ATTR_DCE_INFO:
+    case SECPKG_ATTR_TARGET_INFORMATION:
+        return sg_lsa_query_context_attributes(object, attribute, buffer);
+    case SECPKG_ATTR_NAMES:
+    case SECPKG_ATTR_AUTHORITY:
+    {
+        /* One string pointer in both. */
+        WCHAR **nameW = buffer;
+        char **nameA = buffer;
+
+        if ((status = sg_lsa_query_context_attributes(object, attribute, buffer))) return status;
+        *nameA = strdup_WA_context(*nameW);
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_NATIVE_NAMES:
+    {
+        SecPkgContext_NativeNamesW *names = buffer;
+        SecPkgContext_NativeNamesA *namesA = buffer;
+
+        if ((status = sg_lsa_query_context_attributes(object, attribute, buffer))) return status;
+        namesA->sClientName = strdup_WA_context(names->sClientName);
+        namesA->sServerName = strdup_WA_context(names->sServerName);
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_PACKAGE_INFO:
+    {
+        SecPkgContext_PackageInfoW *info = buffer;
+        SecPkgContext_PackageInfoA *infoA = buffer;
+
+        if ((status = sg_lsa_query_context_attributes(object, attribute, buffer))) return status;
+        if (!(infoA->PackageInfo = package_info_WtoA(info->PackageInfo))) return SEC_E_INSUFFICIENT_MEMORY;
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_NEGOTIATION_INFO:
+    {
+        SecPkgContext_NegotiationInfoW *info = buffer;
+        SecPkgContext_NegotiationInfoA *infoA = buffer;
+
+        if ((status = sg_lsa_query_context_attributes(object, attribute, buffer))) return status;
+        if (!(infoA->PackageInfo = package_info_WtoA(info->PackageInfo))) return SEC_E_INSUFFICIENT_MEMORY;
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_KEY_INFO:
+    {
+        SecPkgContext_KeyInfoW *info = buffer;
+        SecPkgContext_KeyInfoA *infoA = buffer;
+
+        if ((status = sg_lsa_query_context_attributes(object, attribute, buffer))) return status;
+        infoA->sSignatureAlgorithmName = strdup_WA_context(info->sSignatureAlgorithmName);
+        infoA->sEncryptAlgorithmName = strdup_WA_context(info->sEncryptAlgorithmName);
+        return SEC_E_OK;
+    }
+    default:
+        FIXME("attribute %#lx has no A form here\n", attribute);
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    }
+}
+
+static SECURITY_STATUS query_context(CtxtHandle *context, ULONG attribute, void *buffer, BOOL unicode)
+{
+    struct sg_lsa_object *object;
+
+    if (sg_handle_kind_of(context) == SG_HANDLE_CTX)
+        return sg_query_context_attributes(context, attribute, buffer, unicode);
+    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
+    if (!buffer) return SEC_E_INVALID_PARAMETER;
+    if (unicode) return sg_lsa_query_context_attributes(object, attribute, buffer);
+    return lsa_query_context_a(object, attribute, buffer);
 }
 
 SECURITY_STATUS WINAPI QueryContextAttributesW(CtxtHandle *context, ULONG attribute, void *buffer)
 {
-    return sg_query_context_attributes(context, attribute, buffer, TRUE);
+    TRACE("%p %#lx %p\n", context, attribute, buffer);
+    return query_context(context, attribute, buffer, TRUE);
 }
 
 SECURITY_STATUS WINAPI QueryContextAttributesA(CtxtHandle *context, ULONG attribute, void *buffer)
 {
-    return sg_query_context_attributes(context, attribute, buffer, FALSE);
+    TRACE("%p %#lx %p\n", context, attribute, buffer);
+    return query_context(context, attribute, buffer, FALSE);
+}
+
+/* The Ex forms (sspicli, used by .NET) add the caller's buffer size. */
+SECURITY_STATUS WINAPI QueryContextAttributesExW(CtxtHandle *context, ULONG attribute, void *buffer, ULONG size)
+{
+    TRACE("%p %#lx %p %lu\n", context, attribute, buffer, size);
+    return query_context(context, attribute, buffer, TRUE);
+}
+
+SECURITY_STATUS WINAPI QueryContextAttributesExA(CtxtHandle *context, ULONG attribute, void *buffer, ULONG size)
+{
+    TRACE("%p %#lx %p %lu\n", context, attribute, buffer, size);
+    return query_context(context, attribute, buffer, FALSE);
+}
+
+static SECURITY_STATUS set_context(CtxtHandle *context, ULONG attribute, void *buffer, ULONG size)
+{
+    struct sg_lsa_object *object;
+
+    if (sg_handle_kind_of(context) == SG_HANDLE_CTX)
+        return sg_set_context_attributes(context, attribute, buffer, size);
+    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
+    return sg_lsa_set_context_attributes(object, attribute, buffer, size);
 }
 
 SECURITY_STATUS WINAPI SetContextAttributesW(CtxtHandle *context, ULONG attribute, void *buffer, ULONG size)
 {
-    if (!sg_handle_get(SG_HANDLE_CTX, context)) return SEC_E_INVALID_HANDLE;
-    FIXME("context attribute %#lx cannot be set yet\n", attribute);
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    TRACE("%p %#lx %p %lu\n", context, attribute, buffer, size);
+    return set_context(context, attribute, buffer, size);
 }
 
 SECURITY_STATUS WINAPI SetContextAttributesA(CtxtHandle *context, ULONG attribute, void *buffer, ULONG size)
 {
-    return SetContextAttributesW(context, attribute, buffer, size);
+    TRACE("%p %#lx %p %lu\n", context, attribute, buffer, size);
+    return set_context(context, attribute, buffer, size);
 }
 
+static BOOL is_context(CtxtHandle *context)
+{
+    enum sg_handle_kind kind = sg_handle_kind_of(context);
+    return kind == SG_HANDLE_CTX || kind == SG_HANDLE_LSA_CTX || kind == SG_HANDLE_NEGO_CTX;
+}
+
+/* No package here impersonates: there are no LSA logon tokens in-process. */
 SECURITY_STATUS WINAPI ImpersonateSecurityContext(CtxtHandle *context)
 {
-    if (!sg_handle_get(SG_HANDLE_CTX, context)) return SEC_E_INVALID_HANDLE;
+    TRACE("%p\n", context);
+    if (!is_context(context)) return SEC_E_INVALID_HANDLE;
     return SEC_E_UNSUPPORTED_FUNCTION;
 }
 
 SECURITY_STATUS WINAPI RevertSecurityContext(CtxtHandle *context)
 {
-    if (!sg_handle_get(SG_HANDLE_CTX, context)) return SEC_E_INVALID_HANDLE;
+    TRACE("%p\n", context);
+    if (!is_context(context)) return SEC_E_INVALID_HANDLE;
     return SEC_E_UNSUPPORTED_FUNCTION;
 }
 
 SECURITY_STATUS WINAPI QuerySecurityContextToken(CtxtHandle *context, HANDLE *token)
 {
-    if (!sg_handle_get(SG_HANDLE_CTX, context)) return SEC_E_INVALID_HANDLE;
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    struct sg_lsa_object *object;
+
+    TRACE("%p %p\n", context, token);
+    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return SEC_E_UNSUPPORTED_FUNCTION;
+    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
+    if (!token) return SEC_E_INVALID_PARAMETER;
+    return sg_lsa_query_context_token(object, token);
 }
 
 SECURITY_STATUS WINAPI ExportSecurityContext(CtxtHandle *context, ULONG flags, SecBuffer *packed, void **token)
 {
-    if (!sg_handle_get(SG_HANDLE_CTX, context)) return SEC_E_INVALID_HANDLE;
+    TRACE("%p %#lx %p %p\n", context, flags, packed, token);
+    if (!is_context(context)) return SEC_E_INVALID_HANDLE;
+    FIXME("context export is not supported\n");
     return SEC_E_UNSUPPORTED_FUNCTION;
 }
 
 SECURITY_STATUS WINAPI ImportSecurityContextW(SEC_WCHAR *package, SecBuffer *packed, void *token, CtxtHandle *context)
 {
+    TRACE("%s %p %p %p\n", debugstr_w(package), packed, token, context);
+    if (!package || (!sg_is_schannel_package(package) && !sg_is_negotiate_package(package)
+                     && sg_lsa_find_package(package) < 0))
+        return SEC_E_SECPKG_NOT_FOUND;
+    FIXME("context import is not supported\n");
     return SEC_E_UNSUPPORTED_FUNCTION;
 }
 
 SECURITY_STATUS WINAPI ImportSecurityContextA(SEC_CHAR *package, SecBuffer *packed, void *token, CtxtHandle *context)
 {
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    SECURITY_STATUS status;
+    WCHAR *packageW;
+
+    if (!package) return SEC_E_SECPKG_NOT_FOUND;
+    if (!(packageW = sg_strdupAW(package))) return SEC_E_INSUFFICIENT_MEMORY;
+    status = ImportSecurityContextW(packageW, packed, token, context);
+    sg_free(packageW);
+    return status;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -194,29 +723,52 @@ SECURITY_STATUS WINAPI ImportSecurityContextA(SEC_CHAR *package, SecBuffer *pack
 
 SECURITY_STATUS WINAPI EncryptMessage(CtxtHandle *context, ULONG qop, SecBufferDesc *message, ULONG seq)
 {
-    return sg_encrypt_message(context, qop, message, seq);
+    struct sg_lsa_object *object;
+
+    TRACE("%p %#lx %p %lu\n", context, qop, message, seq);
+    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return sg_encrypt_message(context, qop, message, seq);
+    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
+    if (!message) return SEC_E_INVALID_TOKEN;
+    return sg_lsa_encrypt_message(object, qop, message, seq);
 }
 
 SECURITY_STATUS WINAPI DecryptMessage(CtxtHandle *context, SecBufferDesc *message, ULONG seq, ULONG *qop)
 {
-    return sg_decrypt_message(context, message, seq, qop);
+    struct sg_lsa_object *object;
+
+    TRACE("%p %p %lu %p\n", context, message, seq, qop);
+    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return sg_decrypt_message(context, message, seq, qop);
+    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
+    if (!message) return SEC_E_INVALID_TOKEN;
+    return sg_lsa_decrypt_message(object, message, seq, qop);
 }
 
 SECURITY_STATUS WINAPI MakeSignature(CtxtHandle *context, ULONG qop, SecBufferDesc *message, ULONG seq)
 {
+    struct sg_lsa_object *object;
+
+    TRACE("%p %#lx %p %lu\n", context, qop, message, seq);
     /* Schannel does not sign separately from its records. */
-    if (!sg_handle_get(SG_HANDLE_CTX, context)) return SEC_E_INVALID_HANDLE;
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return SEC_E_UNSUPPORTED_FUNCTION;
+    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
+    if (!message) return SEC_E_INVALID_TOKEN;
+    return sg_lsa_make_signature(object, qop, message, seq);
 }
 
 SECURITY_STATUS WINAPI VerifySignature(CtxtHandle *context, SecBufferDesc *message, ULONG seq, ULONG *qop)
 {
-    if (!sg_handle_get(SG_HANDLE_CTX, context)) return SEC_E_INVALID_HANDLE;
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    struct sg_lsa_object *object;
+
+    TRACE("%p %p %lu %p\n", context, message, seq, qop);
+    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return SEC_E_UNSUPPORTED_FUNCTION;
+    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
+    if (!message) return SEC_E_INVALID_TOKEN;
+    return sg_lsa_verify_signature(object, message, seq, qop);
 }
 
 /* ---------------------------------------------------------------------------------------
- * Function tables
+ * Function tables. Reserved3/Reserved4 are the old SealMessage/UnsealMessage slots and hold
+ * EncryptMessage/DecryptMessage, as in Windows.
  */
 
 static SecurityFunctionTableW table_w =
@@ -238,6 +790,8 @@ static SecurityFunctionTableW table_w =
     .VerifySignature = VerifySignature,
     .FreeContextBuffer = FreeContextBuffer,
     .QuerySecurityPackageInfoW = QuerySecurityPackageInfoW,
+    .Reserved3 = (void *)EncryptMessage,
+    .Reserved4 = (void *)DecryptMessage,
     .ExportSecurityContext = ExportSecurityContext,
     .ImportSecurityContextW = ImportSecurityContextW,
     .AddCredentialsW = AddCredentialsW,
@@ -266,6 +820,8 @@ static SecurityFunctionTableA table_a =
     .VerifySignature = VerifySignature,
     .FreeContextBuffer = FreeContextBuffer,
     .QuerySecurityPackageInfoA = QuerySecurityPackageInfoA,
+    .Reserved3 = (void *)EncryptMessage,
+    .Reserved4 = (void *)DecryptMessage,
     .ExportSecurityContext = ExportSecurityContext,
     .ImportSecurityContextA = ImportSecurityContextA,
     .AddCredentialsA = AddCredentialsA,

@@ -49,21 +49,27 @@ SSPI_STUB(SecInitUserModeContext, (void *context, void *packed))
 SSPI_STUB(SecDeleteUserModeContext, (void *context))
 SSPI_STUB(SecCacheSspiPackages, (void))
 SSPI_STUB(GetSecurityUserInfo, (LUID *luid, ULONG flags, void **info))
-SSPI_STUB(SspiEncodeAuthIdentityAsStrings, (void *identity, const WCHAR **user, const WCHAR **domain, const WCHAR **password))
-SSPI_STUB(SspiEncodeStringsAsAuthIdentity, (const WCHAR *user, const WCHAR *domain, const WCHAR *password, void **identity))
 SSPI_STUB(SspiPrepareForCredWrite, (void *identity, const WCHAR *target, ULONG *type, const WCHAR **name, const WCHAR **user, BYTE **blob, ULONG *size))
+SSPI_STUB(SspiPrepareForCredRead, (void *identity, const WCHAR *target, ULONG *type, const WCHAR **name))
+SSPI_STUB(SspiMarshalAuthIdentity, (void *identity, ULONG *size, char **blob))
+SSPI_STUB(SspiUnmarshalAuthIdentity, (ULONG size, char *blob, void **identity))
+SSPI_STUB(SspiUnmarshalAuthIdentityInternal, (ULONG size, char *blob, void **identity))
+SSPI_STUB(SspiEncryptAuthIdentity, (void *identity))
+SSPI_STUB(SspiEncryptAuthIdentityEx, (ULONG options, void *identity))
+SSPI_STUB(SspiExcludePackage, (void *identity, const WCHAR *package, void **new_identity))
+SSPI_STUB(SspiGetComputerNameForSPN, (const WCHAR *name, WCHAR **spn))
+SSPI_STUB(ChangeAccountPasswordA, (char *package, char *domain, char *account, char *old_password, char *new_password, BOOLEAN impersonating, ULONG reserved, void *output))
+SSPI_STUB(ChangeAccountPasswordW, (WCHAR *package, WCHAR *domain, WCHAR *account, WCHAR *old_password, WCHAR *new_password, BOOLEAN impersonating, ULONG reserved, void *output))
+SSPI_STUB(SaslGetContextOption, (void *context, ULONG option, void *value, ULONG size, ULONG *needed))
+SSPI_STUB(SaslSetContextOption, (void *context, ULONG option, void *value, ULONG size))
 
-LSA_STUB(LsaCallAuthenticationPackage, (HANDLE lsa, ULONG package, void *buffer, ULONG size, void **ret, ULONG *ret_size, NTSTATUS *status))
-LSA_STUB(LsaConnectUntrusted, (HANDLE *lsa))
-LSA_STUB(LsaDeregisterLogonProcess, (HANDLE lsa))
-LSA_STUB(LsaEnumerateLogonSessions, (ULONG *count, LUID **list))
-LSA_STUB(LsaGetLogonSessionData, (LUID *luid, void **data))
-LSA_STUB(LsaLogonUser, (HANDLE lsa, void *origin, ULONG type, ULONG package, void *info, ULONG size, void *groups, void *source, void **profile, ULONG *profile_size, LUID *luid, HANDLE *token, void *quotas, NTSTATUS *status))
-LSA_STUB(LsaLookupAuthenticationPackage, (HANDLE lsa, void *name, ULONG *package))
-LSA_STUB(LsaRegisterLogonProcess, (void *name, HANDLE *lsa, void *mode))
-LSA_STUB(LsaRegisterPolicyChangeNotification, (ULONG info_class, HANDLE event))
-LSA_STUB(LsaUnregisterPolicyChangeNotification, (ULONG info_class, HANDLE event))
 
+LSA_STUB(CredMarshalTargetInfo, (void *info, USHORT **buffer, ULONG *size))
+LSA_STUB(CredUnmarshalTargetInfo, (USHORT *buffer, ULONG size, void **info, ULONG *ret_size))
+LSA_STUB(SeciAllocateAndSetCallFlags, (ULONG flags, BOOLEAN *allocated))
+LSA_STUB(SeciAllocateAndSetIPAddress, (BYTE *address, ULONG size, BOOLEAN *allocated))
+
+BOOL_STUB(LogonUserExExW, (WCHAR *user, WCHAR *domain, WCHAR *password, DWORD type, DWORD provider, void *groups, HANDLE *token, void **sid, void **profile, DWORD *profile_size, void *quotas))
 BOOL_STUB(GetComputerObjectNameA, (ULONG format, char *name, ULONG *size))
 BOOL_STUB(GetComputerObjectNameW, (ULONG format, WCHAR *name, ULONG *size))
 BOOL_STUB(TranslateNameA, (const char *name, ULONG from, ULONG to, char *out, ULONG *size))
@@ -71,10 +77,19 @@ BOOL_STUB(TranslateNameW, (const WCHAR *name, ULONG from, ULONG to, WCHAR *out, 
 BOOL_STUB(SecpTranslateName, (const WCHAR *name, ULONG from, ULONG to, WCHAR *out, ULONG *size))
 BOOL_STUB(SecpTranslateNameEx, (const WCHAR *name, ULONG from, ULONG to, WCHAR *out, ULONG *size))
 
-NTSTATUS WINAPI LsaFreeReturnBuffer(void *buffer);
-NTSTATUS WINAPI LsaFreeReturnBuffer(void *buffer)
+/* The call context the Seci* functions manage is an LSA-server notion; nothing to free. */
+NTSTATUS WINAPI SeciFreeCallContext(void);
+NTSTATUS WINAPI SeciFreeCallContext(void)
 {
-    HeapFree(GetProcessHeap(), 0, buffer);
+    return STATUS_SUCCESS;
+}
+
+/* No protected users in-process. */
+NTSTATUS WINAPI SeciIsProtectedUser(BOOLEAN *protected_user);
+NTSTATUS WINAPI SeciIsProtectedUser(BOOLEAN *protected_user)
+{
+    if (!protected_user) return STATUS_INVALID_PARAMETER;
+    *protected_user = FALSE;
     return STATUS_SUCCESS;
 }
 
@@ -82,24 +97,6 @@ void WINAPI SecpFreeMemory(void *ptr);
 void WINAPI SecpFreeMemory(void *ptr)
 {
     HeapFree(GetProcessHeap(), 0, ptr);
-}
-
-void WINAPI SspiLocalFree(void *ptr);
-void WINAPI SspiLocalFree(void *ptr)
-{
-    HeapFree(GetProcessHeap(), 0, ptr);
-}
-
-void WINAPI SspiFreeAuthIdentity(void *identity);
-void WINAPI SspiFreeAuthIdentity(void *identity)
-{
-    HeapFree(GetProcessHeap(), 0, identity);
-}
-
-void WINAPI SspiZeroAuthIdentity(void *identity);
-void WINAPI SspiZeroAuthIdentity(void *identity)
-{
-    FIXME("%p: not implemented\n", identity);
 }
 
 /* GetUserNameEx: the formats a local (non-domain) Wine user has. */

@@ -31,6 +31,16 @@ enum sg_unix_call
     unix_decrypt,          /* struct sg_decrypt_params: one call per DecryptMessage */
     unix_get_peer_certs,   /* struct sg_get_peer_certs_params */
     unix_shutdown,         /* struct sg_shutdown_params: close_notify for the peer */
+    unix_send_alert,       /* struct sg_send_alert_params: an alert chosen by the caller */
+    unix_session_set_alpn, /* struct sg_session_alpn_params: client's ALPN offer, before the first step */
+    unix_session_get_alpn, /* struct sg_session_alpn_params: the protocol the server selected */
+    unix_session_get_resume, /* struct sg_session_resume_params: client session data for the cache */
+    unix_session_set_resume, /* struct sg_session_resume_params: resume from cached data, before the first step */
+    unix_cred_restrict,    /* struct sg_cred_restrict_params: algorithm restrictions of a credential */
+    unix_cred_add_cert,    /* struct sg_cred_add_cert_params: another certificate + key for a server */
+    unix_cred_set_server,  /* struct sg_cred_server_params: server-wide options, before any session */
+    unix_session_set_server, /* struct sg_session_server_params: per-connection server options */
+    unix_session_query,    /* struct sg_session_query_params: session id, tls-unique, exporter */
     unix_funcs_count
 };
 
@@ -51,7 +61,8 @@ enum sg_status
     SG_ERR_NO_CREDENTIALS,   /* credential unusable for this role (server without a key) */
     SG_ERR_BUFFER_TOO_SMALL, /* caller's region cannot hold the result */
     SG_ERR_INVALID_PARAMETER,/* a size or handle in the params is impossible */
-    SG_ERR_INTERNAL
+    SG_ERR_INTERNAL,
+    SG_ERR_APPLICATION_PROTOCOL /* server: no ALPN id in common with the client's offer */
 };
 
 /* Protocol version bits (cred protocols mask, session_info.protocol). */
@@ -118,6 +129,32 @@ struct sg_cred_create_params
     uint32_t status;          /* out: enum sg_status */
     uint64_t cred;            /* out: handle, 0 on failure */
 };
+
+/*
+ * Restrict a new credential (before any session is created on it) to its protocols without
+ * the SG_ALG_* groups in disabled_algs.
+ */
+struct sg_cred_restrict_params
+{
+    uint64_t cred;
+    uint32_t protocols;       /* SG_PROTO_* mask, as given to unix_cred_create */
+    uint32_t disabled_algs;   /* SG_ALG_* */
+    uint32_t status;          /* out */
+    int32_t library_error;    /* out */
+};
+
+/* Algorithm groups for sg_cred_restrict_params.disabled_algs (bulk ciphers in every mode,
+ * key exchanges, record MACs of CBC suites). */
+#define SG_ALG_AES_128    0x0001
+#define SG_ALG_AES_256    0x0002
+#define SG_ALG_CHACHA20   0x0004
+#define SG_ALG_3DES       0x0008
+#define SG_ALG_KX_RSA     0x0100
+#define SG_ALG_KX_DHE     0x0200
+#define SG_ALG_KX_ECDHE   0x0400
+#define SG_ALG_MAC_SHA1   0x1000
+#define SG_ALG_MAC_SHA256 0x2000
+#define SG_ALG_MAC_SHA384 0x4000
 
 struct sg_cred_free_params
 {
@@ -216,7 +253,11 @@ struct sg_decrypt_params
     uint32_t missing;         /* out: SG_INCOMPLETE */
     uint32_t alert;           /* out */
     int32_t library_error;    /* out */
+    uint32_t flags;           /* out: SG_DECRYPT_* */
+    uint32_t output_pending;  /* out: bytes queued for the peer (e.g. a TLS 1.3 KeyUpdate reply);
+                               * the next handshake step (or unix_fetch_output) hands them over */
 };
+#define SG_DECRYPT_POST_HANDSHAKE 0x01  /* SG_OK, no data: TLS 1.3 NewSessionTicket / KeyUpdate */
 
 /* The peer's certificate chain as sent, leaf first: each a LE uint32 length then DER bytes. */
 struct sg_get_peer_certs_params
@@ -241,6 +282,116 @@ struct sg_shutdown_params
     uint32_t output_size;     /* out */
     uint32_t status;          /* out */
     int32_t library_error;    /* out */
+};
+
+/*
+ * Client ALPN. set: buffer/size hold the protocol ids offered, in TLS wire form (each a
+ * length byte then the id, as in SEC_APPLICATION_PROTOCOL_LIST.ProtocolList).
+ * get: the id the server selected is written to buffer (capacity size); result_size is its
+ * length, 0 when no protocol was negotiated.
+ */
+struct sg_session_alpn_params
+{
+    uint64_t session;
+    uint64_t buffer;
+    uint32_t size;
+    uint32_t result_size;     /* out (get) */
+    uint32_t status;          /* out */
+    uint32_t reserved;
+};
+
+/*
+ * Client session resumption. get (after the handshake): the session's resumption data is
+ * written to buffer when capacity (size) suffices; result_size is its size (0 when the
+ * session cannot be resumed: no TLS 1.3 ticket received yet, or a server session);
+ * session_id is the TLS session id. set (before the first step): offer the data.
+ */
+struct sg_session_resume_params
+{
+    uint64_t session;
+    uint64_t buffer;
+    uint32_t size;
+    uint32_t result_size;     /* out (get) */
+    uint32_t status;          /* out */
+    uint32_t session_id_size; /* out (get) */
+    uint8_t session_id[32];   /* out (get) */
+};
+
+/* What unix_session_query answers (after the handshake). */
+#define SG_QUERY_SESSION_ID  1   /* the TLS session id (up to 32 bytes) */
+#define SG_QUERY_TLS_UNIQUE  2   /* RFC 5929 tls-unique; SG_ERR_INVALID_PARAMETER in TLS 1.3 */
+#define SG_QUERY_EXPORTER    3   /* RFC 5705/8446 exporter: input = label then context bytes;
+                                  * output_capacity bytes of keying material */
+#define SG_QUERY_NO_CONTEXT  0xffffffffu
+
+struct sg_session_query_params
+{
+    uint64_t session;
+    uint64_t input;
+    uint64_t output;
+    uint32_t what;            /* SG_QUERY_* */
+    uint32_t input_size;
+    uint32_t context_size;    /* SG_QUERY_EXPORTER: trailing input bytes that are the context */
+    uint32_t output_capacity;
+    uint32_t output_size;     /* out: bytes needed / written */
+    uint32_t status;          /* out: SG_ERR_BUFFER_TOO_SMALL when output_capacity < output_size */
+    int32_t library_error;    /* out */
+    uint32_t reserved;
+};
+
+/*
+ * Send a TLS alert (ApplyControlToken SCHANNEL_ALERT): level 1 warning or 2 fatal, description
+ * as in RFC 5246/8446. The record is written to output like sg_shutdown_params' token. A fatal
+ * alert ends the session.
+ */
+struct sg_send_alert_params
+{
+    uint64_t session;
+    uint64_t output;
+    uint32_t output_capacity;
+    uint32_t level;
+    uint32_t description;
+    uint32_t output_size;     /* out */
+    uint32_t status;          /* out */
+    int32_t library_error;    /* out */
+};
+
+/* One more certificate chain and private key for a server credential (same formats as
+ * sg_cred_create_params); the server picks among them by SNI name and key type. */
+struct sg_cred_add_cert_params
+{
+    uint64_t cred;
+    uint64_t chain;
+    uint32_t chain_size;
+    uint32_t key_format;      /* SG_KEY_* */
+    uint64_t key;             /* the caller wipes it after the call */
+    uint32_t key_size;
+    uint32_t status;          /* out */
+    int32_t library_error;    /* out */
+    uint32_t reserved;
+};
+
+/* Server credential options. */
+#define SG_CRED_SERVER_NO_RESUME 0x01  /* SCH_CRED_DISABLE_RECONNECTS: no session cache, no tickets */
+
+struct sg_cred_server_params
+{
+    uint64_t cred;
+    uint32_t flags;           /* SG_CRED_SERVER_* */
+    uint32_t status;          /* out */
+};
+
+/* Per-connection server options, before the first handshake step. */
+#define SG_SESSION_SERVER_REQUEST_CERT 0x01  /* ASC_REQ_MUTUAL_AUTH: send a CertificateRequest */
+
+struct sg_session_server_params
+{
+    uint64_t session;
+    uint64_t alpn;            /* ALPN ids the server accepts, TLS wire form (length byte + id)...; 0 for none */
+    uint32_t alpn_size;
+    uint32_t flags;           /* SG_SESSION_SERVER_* */
+    uint32_t status;          /* out */
+    uint32_t reserved;
 };
 
 #endif /* SCHANNEL_GNUTLS_SECUR32_UNIXLIB_H */

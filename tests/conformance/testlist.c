@@ -12,10 +12,22 @@
 
 extern void func_loaded(void);
 extern void func_schannel(void);
+extern void func_client(void);
+extern void func_ntlm(void);
+extern void func_packages(void);
+extern void func_exports(void);
+extern void func_badhandles(void);
+extern void func_server(void);
 
 const struct test winetest_testlist[] =
 {
     { "loaded", func_loaded },
     { "schannel", func_schannel },
+    { "client", func_client },
+    { "ntlm", func_ntlm },
+    { "packages", func_packages },
+    { "exports", func_exports },
+    { "badhandles", func_badhandles },
+    { "server", func_server },
     { 0, 0 }
 };

@@ -11,6 +11,9 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "engine_record.h"
+#include "engine_client.h"
+#include "engine_server.h"
 
 /* Wine's NTSTATUS is a 32-bit LONG, which is int on the LP64 Unix side. */
 typedef int unix_ntstatus;
@@ -196,6 +199,7 @@ static unix_ntstatus call_decrypt(void *args)
 
     if (!params) return STATUS_INVALID_PARAMETER;
     params->consumed = params->data_offset = params->data_size = params->missing = 0;
+    params->flags = params->output_pending = 0;
     params->alert = SG_ALERT_NONE;
     params->library_error = 0;
     if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
@@ -211,6 +215,8 @@ static unix_ntstatus call_decrypt(void *args)
     params->missing = open.missing;
     params->alert = open.alert;
     params->library_error = open.library_error;
+    params->flags = open.post_handshake ? SG_DECRYPT_POST_HANDSHAKE : 0;
+    params->output_pending = open.output_pending > UINT32_MAX ? UINT32_MAX : open.output_pending;
     return STATUS_SUCCESS;
 }
 
@@ -263,6 +269,193 @@ static unix_ntstatus call_shutdown(void *args)
     return STATUS_SUCCESS;
 }
 
+static unix_ntstatus call_send_alert(void *args)
+{
+    struct sg_send_alert_params *params = args;
+    struct engine_session *session;
+    size_t size = 0;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->output_size = 0;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session))
+        || !region_ok(params->output, params->output_capacity))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_send_alert(session, params->level, params->description, &params->library_error);
+    if (params->status == SG_OK)
+        engine_take_output(session, region(params->output), params->output_capacity, &size);
+    params->output_size = size;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_cred_restrict(void *args)
+{
+    struct sg_cred_restrict_params *params = args;
+    struct engine_cred *cred;
+    int library_error = 0;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->library_error = 0;
+    if (!(cred = engine_cred_from_handle(params->cred)))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_cred_restrict(cred, params->protocols, params->disabled_algs, &library_error);
+    params->library_error = library_error;
+    return params->status == SG_ERR_INVALID_PARAMETER ? STATUS_INVALID_PARAMETER : STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_session_set_alpn(void *args)
+{
+    struct sg_session_alpn_params *params = args;
+    struct engine_session *session;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->result_size = 0;
+    if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_session_set_alpn(session, region(params->buffer), params->size);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_session_get_alpn(void *args)
+{
+    struct sg_session_alpn_params *params = args;
+    struct engine_session *session;
+    size_t size;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->result_size = 0;
+    if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_session_get_alpn(session, region(params->buffer), params->size, &size);
+    params->result_size = size;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_session_get_resume(void *args)
+{
+    struct sg_session_resume_params *params = args;
+    struct engine_session *session;
+    size_t size, id_size;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->result_size = params->session_id_size = 0;
+    if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_session_get_resume(session, region(params->buffer), params->size, &size,
+                                               params->session_id, &id_size);
+    if (size > UINT32_MAX)
+    {
+        size = 0;
+        params->status = SG_ERR_INTERNAL;
+    }
+    params->result_size = size;
+    params->session_id_size = id_size;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_session_set_resume(void *args)
+{
+    struct sg_session_resume_params *params = args;
+    struct engine_session *session;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->result_size = params->session_id_size = 0;
+    if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_session_set_resume(session, region(params->buffer), params->size);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_cred_add_cert(void *args)
+{
+    struct sg_cred_add_cert_params *params = args;
+    struct engine_cred *cred;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->library_error = 0;
+    if (!(cred = engine_cred_from_handle(params->cred)) || !region_ok(params->chain, params->chain_size)
+        || !region_ok(params->key, params->key_size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_cred_add_cert(cred, region(params->chain), params->chain_size, params->key_format,
+                                          region(params->key), params->key_size, &params->library_error);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_cred_set_server(void *args)
+{
+    struct sg_cred_server_params *params = args;
+    struct engine_cred *cred;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    if (!(cred = engine_cred_from_handle(params->cred)))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_cred_set_server(cred, params->flags);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_session_set_server(void *args)
+{
+    struct sg_session_server_params *params = args;
+    struct engine_session *session;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    if (!(session = engine_session_from_handle(params->session)) || !engine_session_is_server(session)
+        || !region_ok(params->alpn, params->alpn_size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_session_set_server(session, params->flags, region(params->alpn), params->alpn_size);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_session_query(void *args)
+{
+    struct sg_session_query_params *params = args;
+    struct engine_session *session;
+    size_t size = 0;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->output_size = 0;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session))
+        || !region_ok(params->input, params->input_size)
+        || !region_ok(params->output, params->output_capacity))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_session_query(session, params->what, region(params->input), params->input_size,
+                                          params->context_size, region(params->output), params->output_capacity,
+                                          &size, &params->library_error);
+    params->output_size = size > UINT32_MAX ? UINT32_MAX : size;
+    return STATUS_SUCCESS;
+}
+
 /* Designated entries: each call is bound to its code by name, whatever the order. */
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
@@ -277,6 +470,16 @@ const unixlib_entry_t __wine_unix_call_funcs[] =
     [unix_decrypt] = call_decrypt,
     [unix_get_peer_certs] = call_get_peer_certs,
     [unix_shutdown] = call_shutdown,
+    [unix_session_set_alpn] = call_session_set_alpn,
+    [unix_session_get_alpn] = call_session_get_alpn,
+    [unix_session_get_resume] = call_session_get_resume,
+    [unix_session_set_resume] = call_session_set_resume,
+    [unix_cred_restrict] = call_cred_restrict,
+    [unix_send_alert] = call_send_alert,
+    [unix_session_query] = call_session_query,
+    [unix_cred_add_cert] = call_cred_add_cert,
+    [unix_cred_set_server] = call_cred_set_server,
+    [unix_session_set_server] = call_session_set_server,
 };
 
 _Static_assert(sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == unix_funcs_count,

@@ -18,10 +18,12 @@
 #include <sys/types.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "engine.h"
+#include "engine_server.h"
 
 #define CRED_MAGIC     0x53474352u  /* "SGCR" */
 #define SESSION_MAGIC  0x53475353u  /* "SGSS" */
@@ -50,6 +52,7 @@ struct engine_cred
     gnutls_certificate_credentials_t certs;
     gnutls_priority_t priority;
     gnutls_datum_t ticket_key;      /* server: session ticket encryption key */
+    struct engine_server_ext *server; /* server options and session cache (engine_server.c) */
 };
 
 /* The input region of the current call: bytes [0, whole) hold whole records. */
@@ -74,6 +77,7 @@ struct engine_session
     struct engine_buffer rec;       /* one sealed record */
     struct engine_buffer *push_target;
     struct sg_session_info info;
+    int renegotiating;              /* client: a HelloRequest arrived, engine_handshake may run again */
 };
 
 /* ---- process ---- */
@@ -172,9 +176,10 @@ static enum record_scan scan_records(const uint8_t *data, size_t size, size_t *w
     for (;;)
     {
         size_t left = size - pos, len;
-        const uint8_t *h = data + pos;
+        const uint8_t *h;
 
-        if (!left) return SCAN_END;
+        if (!left) return SCAN_END;  /* before the pointer sum: data is NULL for no input */
+        h = data + pos;
         if (h[0] < CT_CHANGE_CIPHER_SPEC || h[0] > CT_APPLICATION_DATA) return SCAN_INVALID;
         if (left >= 2 && h[1] != 3) return SCAN_INVALID;
         if (left < TLS_HEADER_SIZE)
@@ -204,13 +209,14 @@ static ssize_t pull_cb(gnutls_transport_ptr_t ptr, void *data, size_t size)
 
     if (in->pos == in->record_end)
     {
-        const uint8_t *h = in->data + in->pos;
+        const uint8_t *h;
         if (in->whole - in->pos < TLS_HEADER_SIZE)
         {
             gnutls_transport_set_errno(s->tls, EAGAIN);
             return -1;
         }
-        /* scan_records() checked that the record is whole. */
+        /* scan_records() checked that the record is whole (data is NULL when there is none). */
+        h = in->data + in->pos;
         in->record_end = in->pos + TLS_HEADER_SIZE + (((size_t)h[3] << 8) | h[4]);
     }
     n = in->record_end - in->pos;
@@ -312,6 +318,8 @@ static enum sg_status map_error(int err)
         return SG_ERR_BAD_CERT;
     case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
         return SG_ERR_NO_CREDENTIALS;
+    case GNUTLS_E_NO_APPLICATION_PROTOCOL:
+        return SG_ERR_APPLICATION_PROTOCOL;
     default:
         return SG_ERR_INTERNAL;
     }
@@ -402,6 +410,16 @@ static int import_ec_key(gnutls_x509_privkey_t key, const uint8_t *blob, size_t 
     return gnutls_x509_privkey_verify_params(key);
 }
 
+static int check_pcert(gnutls_x509_crt_t crt)
+{
+    gnutls_pcert_st pcert;
+    int ret = gnutls_pcert_import_x509(&pcert, crt, 0);
+
+    if (ret < 0) return ret;
+    gnutls_pcert_deinit(&pcert);
+    return 0;
+}
+
 static int import_chain_and_key(gnutls_certificate_credentials_t certs, const uint8_t *chain, size_t chain_size,
                                 uint32_t key_format, const uint8_t *key_blob, size_t key_size)
 {
@@ -420,6 +438,9 @@ static int import_chain_and_key(gnutls_certificate_credentials_t certs, const ui
         if ((ret = gnutls_x509_crt_init(&crts[count])) < 0) goto done;
         count++;
         if ((ret = gnutls_x509_crt_import(crts[count - 1], &der, GNUTLS_X509_FMT_DER)) < 0) goto done;
+        /* GnuTLS 3.7 leaks the key when gnutls_certificate_set_x509_key() fails to convert a
+         * certificate (e.g. an unparsable public key): find such certificates first. */
+        if ((ret = check_pcert(crts[count - 1])) < 0) goto done;
     }
     if (!count) { ret = GNUTLS_E_CERTIFICATE_ERROR; goto done; }
 
@@ -445,6 +466,7 @@ static void cred_destroy(struct engine_cred *cred)
     cred->magic = DEAD_MAGIC;
     if (cred->certs) gnutls_certificate_free_credentials(cred->certs);
     if (cred->priority) gnutls_priority_deinit(cred->priority);
+    engine_server_ext_free(cred->server);
     if (cred->ticket_key.data)
     {
         gnutls_memset(cred->ticket_key.data, 0, cred->ticket_key.size);
@@ -571,7 +593,7 @@ enum sg_status engine_session_create(struct engine_cred *cred, int server,
     if (server)
     {
         gnutls_certificate_server_set_request(s->tls, GNUTLS_CERT_IGNORE);
-        if ((ret = gnutls_session_ticket_enable_server(s->tls, &cred->ticket_key)) < 0) goto fail;
+        if ((ret = engine_server_session_setup(cred->server, s->tls, &cred->ticket_key)) < 0) goto fail;
     }
     else if (server_name_size && !is_ip_literal(server_name, server_name_size))
     {
@@ -837,7 +859,7 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
         step->status = s->failed;
         return;
     }
-    if (s->handshake_done)
+    if (s->handshake_done && !s->renegotiating)
     {
         step->status = SG_ERR_INVALID_PARAMETER;
         return;
@@ -872,6 +894,7 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
     if (ret == 0)
     {
         s->handshake_done = 1;
+        s->renegotiating = 0;
         describe_session(s);
         step->status = SG_OK;
         /* As a Windows server does, send the TLS 1.3 ticket once the client's Finished
@@ -979,6 +1002,18 @@ void engine_encrypt(struct engine_session *s, uint8_t *header, size_t header_cap
     seal->status = SG_OK;
 }
 
+/* A KeyUpdate that asked for one back makes GnuTLS queue our KeyUpdate in front of the next
+ * data record, where it cannot fit the caller's record buffers. Send it now instead, into
+ * the pending output: a zero-byte send emits the queued KeyUpdate and nothing else, and
+ * is refused without side effects when nothing is queued. */
+static void flush_key_update(struct engine_session *s)
+{
+    static const uint8_t nothing;
+
+    s->push_target = &s->out;
+    gnutls_record_send(s->tls, &nothing, 0);
+}
+
 void engine_decrypt(struct engine_session *s, uint8_t *buffer, size_t size, struct engine_open *open)
 {
     size_t whole, missing, record, offset;
@@ -1036,9 +1071,22 @@ void engine_decrypt(struct engine_session *s, uint8_t *buffer, size_t size, stru
     else if (ret == 0)
         open->status = SG_CLOSED;
     else if (ret == GNUTLS_E_AGAIN)
+    {
         open->status = open->consumed == record ? SG_OK : SG_ERR_INTERNAL;
+        /* In TLS 1.3 a record without application data carried post-handshake messages
+         * (NewSessionTicket, KeyUpdate). */
+        if (open->status == SG_OK && s->info.protocol == SG_PROTO_TLS1_3)
+        {
+            open->data_offset = offset;
+            open->post_handshake = 1;
+            flush_key_update(s);
+        }
+    }
     else if (ret == GNUTLS_E_REHANDSHAKE)
+    {
         open->status = SG_RENEGOTIATE;
+        s->renegotiating = 1;
+    }
     else if (ret == GNUTLS_E_WARNING_ALERT_RECEIVED)
     {
         open->status = SG_OK;
@@ -1056,6 +1104,7 @@ void engine_decrypt(struct engine_session *s, uint8_t *buffer, size_t size, stru
         open->status = s->failed = SG_ERR_INTERNAL;
         open->data_size = 0;
     }
+    open->output_pending = s->out.len;
 }
 
 enum sg_status engine_peer_certs(struct engine_session *s, uint8_t *buffer, size_t capacity,
@@ -1099,4 +1148,70 @@ enum sg_status engine_shutdown(struct engine_session *s, int *library_error)
         return map_error(ret);
     }
     return SG_OK;
+}
+
+/* ---- accessors for the engine's other files (engine_client.h) ---- */
+
+void *engine_session_gnutls(struct engine_session *s)
+{
+    return s->tls;
+}
+
+int engine_session_is_server(const struct engine_session *s)
+{
+    return s->server;
+}
+
+int engine_session_handshake_done(const struct engine_session *s)
+{
+    return s->handshake_done;
+}
+
+int engine_cred_replace_priority(struct engine_cred *cred, const char *priority)
+{
+    gnutls_priority_t prio;
+    int ret;
+
+    if ((ret = gnutls_priority_init(&prio, priority, NULL)) < 0) return ret;
+    if (cred->priority) gnutls_priority_deinit(cred->priority);
+    cred->priority = prio;
+    return 0;
+}
+
+enum sg_status engine_send_alert(struct engine_session *s, uint32_t level, uint32_t description,
+                                 int *library_error)
+{
+    int ret;
+
+    *library_error = 0;
+    if ((level != GNUTLS_AL_WARNING && level != GNUTLS_AL_FATAL) || description > 255)
+        return SG_ERR_INVALID_PARAMETER;
+    if (!s->handshake_done) return SG_ERR_INVALID_PARAMETER;
+    s->push_target = &s->out;
+    ret = gnutls_alert_send(s->tls, level, description);
+    if (ret < 0)
+    {
+        *library_error = ret;
+        return map_error(ret);
+    }
+    if (level == GNUTLS_AL_FATAL) s->failed = SG_ERR_ILLEGAL_MESSAGE;
+    return SG_OK;
+}
+
+/* ---- accessors for engine_server.c (engine_server.h) ---- */
+
+uint32_t engine_cred_role(const struct engine_cred *cred)
+{
+    return cred->role;
+}
+
+struct engine_server_ext **engine_cred_server_ext(struct engine_cred *cred)
+{
+    return &cred->server;
+}
+
+int engine_cred_import(struct engine_cred *cred, const uint8_t *chain, size_t chain_size,
+                       uint32_t key_format, const uint8_t *key, size_t key_size)
+{
+    return import_chain_and_key(cred->certs, chain, chain_size, key_format, key, key_size);
 }

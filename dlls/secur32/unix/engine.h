@@ -68,6 +68,8 @@ struct engine_open
     size_t missing;        /* SG_INCOMPLETE */
     uint32_t alert;
     int library_error;
+    int post_handshake;    /* SG_OK without data: the record held TLS 1.3 post-handshake messages */
+    size_t output_pending; /* bytes queued for the peer (KeyUpdate reply, alert): fetch them */
 };
 
 /* Initialises GnuTLS once per process; returns SG_UNIXLIB_VERSION, 0 on failure. */
@@ -134,6 +136,11 @@ enum sg_status engine_peer_certs(struct engine_session *session, uint8_t *buffer
 /* Queues a close_notify alert as pending output (fetch it with engine_fetch_output).
  * Not reachable through unixlib.h yet. */
 enum sg_status engine_shutdown(struct engine_session *session, int *library_error);
+
+/* Queues a TLS alert (level 1 warning, 2 fatal) as pending output; a fatal one ends the
+ * session (later calls fail with SG_ERR_ILLEGAL_MESSAGE). */
+enum sg_status engine_send_alert(struct engine_session *session, uint32_t level, uint32_t description,
+                                 int *library_error);
 
 #pragma GCC visibility pop
 

@@ -1,0 +1,62 @@
+/*
+ * What bench.exe (PE, SSPI) and native (GnuTLS) share: the little protocol spoken to
+ * "native serve" after the handshake, and the servers it runs.
+ *
+ * After the handshake the client sends commands as application data, each one
+ * struct bench_command (little endian on both ends: both run on this machine):
+ *   PING    the server answers one byte "P" (a TLS 1.3 client thereby reads its ticket);
+ *   SINK    the client then sends count records of size bytes; the server answers "K";
+ *   SOURCE  the server sends count records of size bytes.
+ * The client ends a connection by closing it.
+ */
+
+#ifndef BENCH_PROTO_H
+#define BENCH_PROTO_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define BENCH_OP_PING   1
+#define BENCH_OP_SINK   2
+#define BENCH_OP_SOURCE 3
+
+#define BENCH_MAX_RECORD 16384
+
+/* Records per send() in a SINK phase: up to 64 KiB of plaintext, at most 64 records. */
+#define BENCH_BATCH(size) ((size) >= 65536 / 64 ? 65536 / (size) : 64)
+
+struct bench_command
+{
+    uint32_t op;
+    uint32_t count;
+    uint32_t size;
+};
+
+/* "native serve" listens on 127.0.0.1, ports PORT+0 .. PORT+BENCH_PORTS-1. */
+enum
+{
+    BENCH_PORT_RSA_AES128,     /* server-rsa, AES-128-GCM only (handshake rows, bulk AES-128) */
+    BENCH_PORT_ECDSA,          /* server-ecdsa, AES-128-GCM only */
+    BENCH_PORT_RSA_AES256,     /* server-rsa, AES-256-GCM only */
+    BENCH_PORT_RSA_CHACHA,     /* server-rsa, ChaCha20-Poly1305 only */
+    BENCH_PORTS
+};
+
+static const char *const bench_port_priority[BENCH_PORTS] =
+{
+    "NORMAL:-CIPHER-ALL:+AES-128-GCM:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+    "NORMAL:-CIPHER-ALL:+AES-128-GCM:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+    "NORMAL:-CIPHER-ALL:+AES-256-GCM:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+    "NORMAL:-CIPHER-ALL:+CHACHA20-POLY1305:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+};
+
+/* cipher: GnuTLS name ("AES-256-GCM", ...) or NULL for the handshake rows. */
+static inline int bench_port_for(int ecdsa, const char *cipher)
+{
+    if (ecdsa) return BENCH_PORT_ECDSA;
+    if (cipher && !strcmp(cipher, "AES-256-GCM")) return BENCH_PORT_RSA_AES256;
+    if (cipher && !strcmp(cipher, "CHACHA20-POLY1305")) return BENCH_PORT_RSA_CHACHA;
+    return BENCH_PORT_RSA_AES128;
+}
+
+#endif /* BENCH_PROTO_H */

@@ -1,0 +1,239 @@
+/*
+ * secur32's Unix-side engine: server features on GnuTLS outside engine.c.
+ *  - more than one certificate per credential (GnuTLS selects by SNI name and key type);
+ *  - resumption for returning clients: a per-credential session cache for TLS 1.2 session
+ *    ids, and tickets (TLS 1.2 and 1.3) sealed with keys GnuTLS derives from the
+ *    credential's random master key and rotates on its own; both off for
+ *    SCH_CRED_DISABLE_RECONNECTS;
+ *  - per-connection options: CertificateRequest (ASC_REQ_MUTUAL_AUTH) and the server's
+ *    ALPN list.
+ * Cached sessions hold master secrets: they are wiped when dropped and never printed.
+ */
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+
+#include "engine_server.h"
+
+#define CACHE_SLOTS     256
+#define CACHE_LIFETIME  (10 * 60 * 60)  /* Windows' default server cache time: 10 hours */
+#define MAX_KEY         64
+#define MAX_ALPN_IDS    16
+
+struct cache_entry
+{
+    uint8_t key[MAX_KEY];
+    size_t key_size;
+    uint8_t *data;                  /* packed GnuTLS session: secret */
+    size_t data_size;
+    time_t stored;
+};
+
+struct engine_server_ext
+{
+    uint32_t flags;                 /* SG_CRED_SERVER_* */
+    pthread_mutex_t lock;
+    struct cache_entry cache[CACHE_SLOTS];
+    unsigned int next;              /* round-robin replacement */
+};
+
+static void entry_clear(struct cache_entry *e)
+{
+    if (e->data)
+    {
+        gnutls_memset(e->data, 0, e->data_size);
+        free(e->data);
+    }
+    gnutls_memset(e, 0, sizeof(*e));
+}
+
+static struct engine_server_ext *ext_get(struct engine_cred *cred)
+{
+    struct engine_server_ext **slot = engine_cred_server_ext(cred);
+
+    if (!*slot)
+    {
+        struct engine_server_ext *ext = calloc(1, sizeof(*ext));
+        if (!ext) return NULL;
+        pthread_mutex_init(&ext->lock, NULL);
+        *slot = ext;
+    }
+    return *slot;
+}
+
+void engine_server_ext_free(struct engine_server_ext *ext)
+{
+    unsigned int i;
+
+    if (!ext) return;
+    for (i = 0; i < CACHE_SLOTS; i++) entry_clear(&ext->cache[i]);
+    pthread_mutex_destroy(&ext->lock);
+    free(ext);
+}
+
+/* ---- certificates ---- */
+
+enum sg_status engine_cred_add_cert(struct engine_cred *cred, const uint8_t *chain, size_t chain_size,
+                                    uint32_t key_format, const uint8_t *key, size_t key_size,
+                                    int *library_error)
+{
+    int ret;
+
+    *library_error = 0;
+    if (engine_cred_role(cred) != SG_CRED_SERVER) return SG_ERR_INVALID_PARAMETER;
+    if (!chain_size || key_format == SG_KEY_NONE || !key_size) return SG_ERR_NO_CREDENTIALS;
+    if (!(ret = engine_cred_import(cred, chain, chain_size, key_format, key, key_size))) return SG_OK;
+    *library_error = ret;
+    switch (ret)
+    {
+    case GNUTLS_E_MEMORY_ERROR: return SG_ERR_NO_MEMORY;
+    case GNUTLS_E_CERTIFICATE_ERROR: return SG_ERR_BAD_CERT;
+    default: return SG_ERR_NO_CREDENTIALS;
+    }
+}
+
+enum sg_status engine_cred_set_server(struct engine_cred *cred, uint32_t flags)
+{
+    struct engine_server_ext *ext;
+
+    if (engine_cred_role(cred) != SG_CRED_SERVER || (flags & ~SG_CRED_SERVER_NO_RESUME))
+        return SG_ERR_INVALID_PARAMETER;
+    if (!(ext = ext_get(cred))) return SG_ERR_NO_MEMORY;
+    ext->flags = flags;
+    return SG_OK;
+}
+
+/* ---- session cache (TLS 1.2 session ids) ---- */
+
+static int cache_store(void *ptr, gnutls_datum_t key, gnutls_datum_t data)
+{
+    struct engine_server_ext *ext = ptr;
+    struct cache_entry *e = NULL;
+    uint8_t *copy;
+    unsigned int i;
+
+    if (!key.size || key.size > MAX_KEY || !data.size) return -1;
+    if (!(copy = malloc(data.size))) return -1;
+    memcpy(copy, data.data, data.size);
+
+    pthread_mutex_lock(&ext->lock);
+    for (i = 0; i < CACHE_SLOTS && !e; i++)
+        if (ext->cache[i].key_size == key.size && !memcmp(ext->cache[i].key, key.data, key.size))
+            e = &ext->cache[i];
+    if (!e)
+    {
+        e = &ext->cache[ext->next];
+        ext->next = (ext->next + 1) % CACHE_SLOTS;
+    }
+    entry_clear(e);
+    memcpy(e->key, key.data, key.size);
+    e->key_size = key.size;
+    e->data = copy;
+    e->data_size = data.size;
+    e->stored = time(NULL);
+    pthread_mutex_unlock(&ext->lock);
+    return 0;
+}
+
+static gnutls_datum_t cache_retrieve(void *ptr, gnutls_datum_t key)
+{
+    struct engine_server_ext *ext = ptr;
+    gnutls_datum_t ret = { NULL, 0 };
+    time_t now = time(NULL);
+    unsigned int i;
+
+    if (!key.size || key.size > MAX_KEY) return ret;
+    pthread_mutex_lock(&ext->lock);
+    for (i = 0; i < CACHE_SLOTS; i++)
+    {
+        struct cache_entry *e = &ext->cache[i];
+        if (e->key_size != key.size || memcmp(e->key, key.data, key.size)) continue;
+        if (now - e->stored > CACHE_LIFETIME || now < e->stored)
+        {
+            entry_clear(e);
+            break;
+        }
+        /* GnuTLS frees what it retrieves with gnutls_free (and wipes it). */
+        if ((ret.data = gnutls_malloc(e->data_size)))
+        {
+            memcpy(ret.data, e->data, e->data_size);
+            ret.size = e->data_size;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&ext->lock);
+    return ret;
+}
+
+static int cache_remove(void *ptr, gnutls_datum_t key)
+{
+    struct engine_server_ext *ext = ptr;
+    unsigned int i;
+
+    if (!key.size || key.size > MAX_KEY) return -1;
+    pthread_mutex_lock(&ext->lock);
+    for (i = 0; i < CACHE_SLOTS; i++)
+        if (ext->cache[i].key_size == key.size && !memcmp(ext->cache[i].key, key.data, key.size))
+            entry_clear(&ext->cache[i]);
+    pthread_mutex_unlock(&ext->lock);
+    return 0;
+}
+
+int engine_server_session_setup(struct engine_server_ext *ext, void *tls, const void *ticket_key)
+{
+    gnutls_session_t session = tls;
+
+    if (ext && (ext->flags & SG_CRED_SERVER_NO_RESUME)) return 0;
+    if (ext)
+    {
+        gnutls_db_set_ptr(session, ext);
+        gnutls_db_set_store_function(session, cache_store);
+        gnutls_db_set_retrieve_function(session, cache_retrieve);
+        gnutls_db_set_remove_function(session, cache_remove);
+        gnutls_db_set_cache_expiration(session, CACHE_LIFETIME);
+    }
+    return gnutls_session_ticket_enable_server(session, ticket_key);
+}
+
+/* ---- per-connection options ---- */
+
+static enum sg_status set_alpn(gnutls_session_t session, const uint8_t *list, size_t size)
+{
+    gnutls_datum_t ids[MAX_ALPN_IDS];
+    unsigned int count = 0;
+    size_t pos = 0;
+
+    while (pos < size)
+    {
+        size_t len = list[pos++];
+        if (!len || len > size - pos || count == MAX_ALPN_IDS) return SG_ERR_INVALID_PARAMETER;
+        ids[count].data = (unsigned char *)list + pos;
+        ids[count].size = len;
+        count++;
+        pos += len;
+    }
+    if (!count) return SG_OK;
+    /* The server's order decides, as on Windows; a client offer with nothing in common
+     * ends the handshake (no_application_protocol). */
+    if (gnutls_alpn_set_protocols(session, ids, count, GNUTLS_ALPN_SERVER_PRECEDENCE | GNUTLS_ALPN_MANDATORY) < 0)
+        return SG_ERR_INTERNAL;
+    return SG_OK;
+}
+
+enum sg_status engine_session_set_server(struct engine_session *s, uint32_t flags,
+                                         const uint8_t *alpn, size_t alpn_size)
+{
+    gnutls_session_t session = engine_session_gnutls(s);
+    enum sg_status status;
+
+    if (flags & ~SG_SESSION_SERVER_REQUEST_CERT) return SG_ERR_INVALID_PARAMETER;
+    if (engine_session_handshake_done(s)) return SG_ERR_INVALID_PARAMETER;
+    gnutls_certificate_server_set_request(session, (flags & SG_SESSION_SERVER_REQUEST_CERT)
+                                          ? GNUTLS_CERT_REQUEST : GNUTLS_CERT_IGNORE);
+    if (alpn_size && (status = set_alpn(session, alpn, alpn_size)) != SG_OK) return status;
+    return SG_OK;
+}
