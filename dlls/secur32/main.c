@@ -149,9 +149,13 @@ static ULONG list_packages(const SecPkgInfoW **list)
 static const SecPkgInfoW *find_package(const WCHAR *name)
 {
     const SecPkgInfoW *list[MAX_PACKAGES];
-    ULONG count = list_packages(list), i;
+    ULONG count, i;
 
     if (!name) return NULL;
+    /* Schannel's names are answered without loading the LSA packages. */
+    for (i = 0; i < ARRAY_SIZE(schannel_infos); i++)
+        if (!wcsicmp(schannel_infos[i].Name, name)) return &schannel_infos[i];
+    count = list_packages(list);
     for (i = 0; i < count; i++)
         if (list[i]->Name && !wcsicmp(list[i]->Name, name)) return list[i];
     return NULL;

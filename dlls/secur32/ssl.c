@@ -2,8 +2,6 @@
  * The Ssl* helpers of schannel.dll (schannel.dll forwards them here, next to the session
  * cache and crypt32): SslEmptyCacheA/W, SslGenerateRandomBits, SslCrackCertificate /
  * SslFreeCertificate, SslGetMaximumKeySize, and the performance-data entry points.
- * Also the fallbacks for Schannel hooks other files provide (weak: a real definition
- * elsewhere in the DLL replaces them).
  */
 
 #include "secur32_priv.h"
@@ -37,23 +35,6 @@ typedef struct _X509Certificate
 #define SG_MAX_KEY_BITS 256
 
 BOOLEAN WINAPI SystemFunction036(void *buffer, ULONG size);   /* RtlGenRandom, advapi32 */
-
-/* ---------------------------------------------------------------------------------------
- * Fallbacks: the client helper's sessioncache.c / credentials code replace these.
- */
-
-void __attribute__((weak)) sg_session_cache_empty(void)
-{
-    TRACE("no session cache in this build\n");
-}
-
-SECURITY_STATUS __attribute__((weak)) sg_query_credentials_attributes(CredHandle *handle, ULONG attribute,
-                                                                     void *buffer, BOOL unicode)
-{
-    if (!sg_handle_get(SG_HANDLE_CRED, handle)) return SEC_E_INVALID_HANDLE;
-    FIXME("Schannel credential attribute %#lx not supported\n", attribute);
-    return SEC_E_UNSUPPORTED_FUNCTION;
-}
 
 /* ---------------------------------------------------------------------------------------
  * Exports.

@@ -1,10 +1,11 @@
 /*
- * Exports of Wine's secur32 that this build does not implement yet. Each returns the
- * documented failure for its family (SEC_E_UNSUPPORTED_FUNCTION for SSPI-style calls,
- * STATUS_NOT_IMPLEMENTED for LSA calls, FALSE with ERROR_CALL_NOT_IMPLEMENTED for BOOL
- * calls) and is listed in the README status table; the drop-in completeness issue fills
- * them in. Prototypes are declared here rather than taken from headers on purpose: only
- * the exported names and calling convention matter to callers.
+ * Exports of Wine's secur32 and sspicli that this build does not implement. Each returns
+ * the documented failure for its family (SEC_E_UNSUPPORTED_FUNCTION for SSPI-style calls,
+ * STATUS_NOT_IMPLEMENTED for LSA-style calls, FALSE with ERROR_CALL_NOT_IMPLEMENTED for
+ * BOOL calls) and is listed in the README status table. The LSA functions are in lsa.c,
+ * the Sspi* identity helpers in identity.c, the Ssl* functions in ssl.c. Prototypes are
+ * declared here rather than taken from headers on purpose: only the exported names and
+ * calling convention matter to callers.
  */
 
 #include <stdarg.h>

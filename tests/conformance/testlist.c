@@ -18,6 +18,10 @@ extern void func_packages(void);
 extern void func_exports(void);
 extern void func_badhandles(void);
 extern void func_server(void);
+extern void func_record(void);
+extern void func_attributes(void);
+extern void func_hostile(void);
+extern void func_threads(void);
 
 const struct test winetest_testlist[] =
 {
@@ -29,5 +33,9 @@ const struct test winetest_testlist[] =
     { "exports", func_exports },
     { "badhandles", func_badhandles },
     { "server", func_server },
+    { "record", func_record },
+    { "attributes", func_attributes },
+    { "hostile", func_hostile },
+    { "threads", func_threads },
     { 0, 0 }
 };

@@ -32,6 +32,8 @@ port=
 stop_serve()
 {
     if [ -n "$serve_pid" ]; then
+        # The server is the child of timeout(1): stop it first, then timeout itself.
+        pkill -TERM -P "$serve_pid" 2>/dev/null || true
         kill "$serve_pid" 2>/dev/null || true
         wait "$serve_pid" 2>/dev/null || true
         serve_pid=

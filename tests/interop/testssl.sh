@@ -25,7 +25,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sg-testssl.XXXXXX")
 pid=
 cleanup()
 {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    if [ -n "$pid" ]; then
+        pkill -TERM -P "$pid" 2>/dev/null
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
