@@ -64,7 +64,9 @@ static void describe(gnutls_session_t s, char *out, size_t size)
     const char *suite = gnutls_cipher_suite_get_name(gnutls_kx_get(s), gnutls_cipher_get(s), gnutls_mac_get(s));
     snprintf(out, size, "%s/%s/%s%s", gnutls_protocol_get_name(gnutls_protocol_get_version(s)),
              gnutls_cipher_get_name(gnutls_cipher_get(s)),
-             gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ? gnutls_sign_get_name(gnutls_sign_algorithm_get(s)) : (suite ? suite : "?"),
+             gnutls_protocol_get_version(s) == GNUTLS_TLS1_3
+                 ? (gnutls_sign_get_name(gnutls_sign_algorithm_get(s)) ? gnutls_sign_get_name(gnutls_sign_algorithm_get(s)) : "psk")
+                 : (suite ? suite : "?"),
              gnutls_session_is_resumed(s) ? "/resumed" : "");
 }
 
@@ -565,9 +567,13 @@ static gnutls_session_t net_session(int fd, gnutls_certificate_credentials_t cre
 static void ping(gnutls_session_t s)
 {
     struct bench_command cmd = { BENCH_OP_PING, 0, 0 };
+    ssize_t ret;
     char c;
-    if (gnutls_record_send(s, &cmd, sizeof(cmd)) != sizeof(cmd)) die("ping", 0);
-    if (gnutls_record_recv(s, &c, 1) != 1) die("pong", 0);
+
+    if ((ret = gnutls_record_send(s, &cmd, sizeof(cmd))) != sizeof(cmd)) die("ping", ret);
+    do ret = gnutls_record_recv(s, &c, 1);
+    while (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED);
+    if (ret != 1) die("pong", ret);
 }
 
 static void net_test(const struct test *t, int port)
@@ -649,7 +655,7 @@ static void net_test(const struct test *t, int port)
             if (gnutls_record_send(s, buf, t->size) != t->size) die("send", 0);
             if (((i + 1) % BENCH_BATCH(t->size) == 0 || i + 1 == count)
                 && gnutls_record_uncork(s, GNUTLS_RECORD_WAIT) < 0) die("uncork", 0);
-            else if ((i + 1) % BENCH_BATCH(t->size) == 0 || i + 1 == count) gnutls_record_cork(s);
+            else if ((i + 1) % BENCH_BATCH(t->size) == 0 && i + 1 < count) gnutls_record_cork(s);
         }
         if (gnutls_record_recv(s, &k, 1) != 1) die("ack", 0);
         t_send = now() - start;

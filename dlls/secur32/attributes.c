@@ -103,7 +103,7 @@ static DWORD sp_protocol(const struct sg_ctx *ctx)
     case SG_PROTO_TLS1_1: return ctx->server ? SP_PROT_TLS1_1_SERVER : SP_PROT_TLS1_1_CLIENT;
     case SG_PROTO_TLS1_2: return ctx->server ? SP_PROT_TLS1_2_SERVER : SP_PROT_TLS1_2_CLIENT;
     case SG_PROTO_TLS1_3: return ctx->server ? SP_PROT_TLS1_3_SERVER : SP_PROT_TLS1_3_CLIENT;
-    default:              return 0;
+    default:              return sg_dgram_sp_protocol(ctx);  /* DTLS: datagram.c */
     }
 }
 
@@ -613,6 +613,7 @@ SECURITY_STATUS sg_query_context_attributes(CtxtHandle *handle, ULONG attribute,
     TRACE("%p %#lx %p\n", handle, attribute, buffer);
     if (!(ctx = sg_handle_get(SG_HANDLE_CTX, handle))) return SEC_E_INVALID_HANDLE;
     if (!buffer) return SEC_E_INVALID_PARAMETER;
+    if (attribute == 34 /* SECPKG_ATTR_DTLS_MTU */) return sg_dgram_mtu_attribute(handle, buffer, 0, FALSE);
 
     switch (attribute)
     {
@@ -630,6 +631,10 @@ SECURITY_STATUS sg_query_context_attributes(CtxtHandle *handle, ULONG attribute,
     case SECPKG_ATTR_APPLICATION_PROTOCOL:
         if (!established(ctx)) return SEC_E_INVALID_HANDLE;
         return sg_client_query_alpn(ctx, buffer);
+    case SECPKG_ATTR_ISSUER_LIST_EX:
+        /* Also during the handshake, after SEC_I_INCOMPLETE_CREDENTIALS. */
+        if (ctx->server) return SEC_E_UNSUPPORTED_FUNCTION;
+        return sg_client_query_issuer_list(ctx, buffer);
     default:
         break;
     }
@@ -662,6 +667,7 @@ SECURITY_STATUS sg_set_context_attributes(CtxtHandle *handle, ULONG attribute, v
     TRACE("%p %#lx %p %lu\n", handle, attribute, buffer, size);
     if (!(ctx = sg_handle_get(SG_HANDLE_CTX, handle))) return SEC_E_INVALID_HANDLE;
     if (!buffer) return SEC_E_INVALID_PARAMETER;
+    if (attribute == 34 /* SECPKG_ATTR_DTLS_MTU */) return sg_dgram_mtu_attribute(handle, buffer, size, TRUE);
     switch (attribute)
     {
     case SECPKG_ATTR_KEYING_MATERIAL_INFO:

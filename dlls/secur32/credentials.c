@@ -202,12 +202,19 @@ static SECURITY_STATUS read_request(const void *auth_data, struct cred_request *
     }
 }
 
+/*
+ * Note on Wine's own winhttp.dll and wininet.dll: they use SCHANNEL_CRED, so they get TLS 1.2
+ * here exactly as such a caller does on Windows. They could not use TLS 1.3 anyway: Wine 8's
+ * handshake loops send an output token only with SEC_I_CONTINUE_NEEDED, and a TLS 1.3 client
+ * Finished comes with SEC_E_OK (as the InitializeSecurityContext documentation says).
+ */
 static DWORD choose_protocols(const struct cred_request *req, BOOL server)
 {
     DWORD all = server ? SG_SP_PROT_SERVER_ALL : SG_SP_PROT_CLIENT_ALL;
     DWORD defaults = server ? DEFAULT_SERVER_PROTOCOLS : DEFAULT_CLIENT_PROTOCOLS;
     DWORD mask;
 
+    TRACE("version %lu, enabled %#lx, disabled %#lx\n", req->version, req->enabled, req->disabled);
     if (req->version == SCH_CREDENTIALS_VERSION)
         mask = defaults & ~req->disabled;
     else
@@ -226,7 +233,8 @@ static UINT32 engine_protocols(DWORD sp)
     if (sp & SP_PROT_TLS1_1) ret |= SG_PROTO_TLS1_1;
     if (sp & SP_PROT_TLS1_2) ret |= SG_PROTO_TLS1_2;
     if (sp & SP_PROT_TLS1_3) ret |= SG_PROTO_TLS1_3;
-    return ret;
+    /* A DTLS-only credential: the engine credential still needs a stream version. */
+    return ret ? ret : SG_PROTO_TLS1_2;
 }
 
 static void cred_destroy(struct sg_cred *cred)
@@ -290,7 +298,31 @@ static SECURITY_STATUS create_engine_cred(struct sg_cred *cred, const CERT_CONTE
     return SEC_E_OK;
 }
 
-SECURITY_STATUS sg_acquire_credentials(ULONG use, const void *auth_data, CredHandle *handle, TimeStamp *expiry)
+/* An engine credential like cred's (protocols, restrictions) for another certificate. */
+SECURITY_STATUS sg_cred_engine_for_cert(const struct sg_cred *cred, const CERT_CONTEXT *cert, UINT64 *unix_cred)
+{
+    struct sg_cred tmp = *cred;
+    SECURITY_STATUS status;
+
+    tmp.unix_cred = 0;
+    if ((status = create_engine_cred(&tmp, cert)))
+    {
+        sg_cred_engine_free(tmp.unix_cred);
+        return status;
+    }
+    *unix_cred = tmp.unix_cred;
+    return SEC_E_OK;
+}
+
+void sg_cred_engine_free(UINT64 unix_cred)
+{
+    struct sg_cred_free_params params = { unix_cred };
+
+    if (unix_cred) sg_unix_call(unix_cred_free, &params);
+}
+
+SECURITY_STATUS sg_acquire_credentials(ULONG use, const void *auth_data, CredHandle *handle, TimeStamp *expiry,
+                                       const void *caller)
 {
     struct cred_request req = { 0 };
     struct sg_cred *cred;
@@ -319,12 +351,15 @@ SECURITY_STATUS sg_acquire_credentials(ULONG use, const void *auth_data, CredHan
     cred->version = auth_data ? req.version : 0;
     cred->sch_flags = req.flags;
     cred->sp_protocols = choose_protocols(&req, server);
+    /* DTLS versions for datagram contexts (datagram.c): DTLS 1.0 and 1.2 unless restricted. */
+    cred->dtls_protocols = (req.version == SCH_CREDENTIALS_VERSION ? ~req.disabled : req.enabled ? req.enabled : ~0u)
+                           & (server ? SP_PROT_DTLS1_X_SERVER : SP_PROT_DTLS1_X_CLIENT);
     /* SCH_USE_STRONG_CRYPTO: no 3DES (nor RC4 and SSL 3, which we never offer). */
     cred->disabled_algs = req.disabled_algs | ((req.flags & SCH_USE_STRONG_CRYPTO) ? SG_ALG_3DES : 0);
     cred->session_lifespan = req.lifespan ? req.lifespan : DEFAULT_SESSION_LIFESPAN;
-    TRACE("%s credential, protocols %#lx, flags %#lx, %lu certificate(s)\n", server ? "server" : "client",
-          cred->sp_protocols, cred->sch_flags, req.cert_count);
-    if (!cred->sp_protocols)
+    TRACE("%s credential for caller %p, protocols %#lx, flags %#lx, %lu certificate(s)\n", server ? "server" : "client",
+          caller, cred->sp_protocols, cred->sch_flags, req.cert_count);
+    if (!cred->sp_protocols && !cred->dtls_protocols)
     {
         /* E.g. SCHANNEL_CRED asking for TLS 1.3 only: Windows refuses it here. */
         WARN("no protocol left to negotiate\n");
@@ -353,12 +388,15 @@ SECURITY_STATUS sg_acquire_credentials(ULONG use, const void *auth_data, CredHan
     return SEC_E_OK;
 }
 
+/* The handle's reference goes when the last call using the handle ends. */
+static void cred_handle_destroy(void *object)
+{
+    sg_cred_release(object);
+}
+
 SECURITY_STATUS sg_free_credentials(const CredHandle *handle)
 {
-    struct sg_cred *cred;
-
-    if (!(cred = sg_handle_free(SG_HANDLE_CRED, handle))) return SEC_E_INVALID_HANDLE;
-    sg_cred_release(cred);
+    if (!sg_handle_free(SG_HANDLE_CRED, handle, cred_handle_destroy)) return SEC_E_INVALID_HANDLE;
     return SEC_E_OK;
 }
 

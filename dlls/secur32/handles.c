@@ -5,6 +5,16 @@
  * kind of object. A NULL, garbage, already-freed or other-kind handle fails the lookup
  * instead of being dereferenced. Lookups are O(1) and do not depend on how many
  * handles exist.
+ *
+ * Lifetime: each handle's object sits in an entry with a reference count: one reference
+ * for the handle itself and one for every call in progress that pinned it (sg_handle_pin,
+ * taken by every exported entry point in sspi.c). Freeing the handle only takes it out of
+ * the table and drops the handle's reference; the object is destroyed by whoever drops
+ * the last one, so a DeleteSecurityContext or FreeCredentialsHandle racing a call on the
+ * same handle never pulls the object from under that call. While a call holds its pin,
+ * sg_handle_get on the same handle value returns the pinned object or, once the handle
+ * is freed, NULL: never a destroyed object. Calls on one context also run one at a
+ * time (the entry's lock), as they share the engine session.
  */
 
 #include "secur32_priv.h"
@@ -26,9 +36,17 @@ static const ULONG kind_tags[SG_HANDLE_KIND_COUNT] =
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
 #define MAX_SLOTS (1u << 22)
 
+struct sg_handle_entry
+{
+    LONG refs;                 /* the handle's own, plus one per pin */
+    void *object;
+    sg_handle_destructor destroy;  /* set when the handle is freed */
+    SRWLOCK lock;              /* held by the calls on a context, one at a time */
+};
+
 struct slot
 {
-    void *object;              /* NULL when free */
+    struct sg_handle_entry *entry; /* NULL when free */
     ULONG generation;          /* bumped on every free, so stale handles fail */
     enum sg_handle_kind kind;
     ULONG next_free;           /* index + 1 of the next free slot, 0 for none */
@@ -66,11 +84,21 @@ static BOOL grow(void)
     return TRUE;
 }
 
+static BOOL is_context_kind(enum sg_handle_kind kind)
+{
+    return kind == SG_HANDLE_CTX || kind == SG_HANDLE_LSA_CTX || kind == SG_HANDLE_NEGO_CTX;
+}
+
 BOOL sg_handle_alloc(enum sg_handle_kind kind, void *object, SecHandle *handle)
 {
+    struct sg_handle_entry *entry;
     ULONG index;
     BOOL ok = TRUE;
 
+    if (!(entry = sg_alloc_zero(sizeof(*entry)))) return FALSE;
+    entry->refs = 1;
+    entry->object = object;
+    InitializeSRWLock(&entry->lock);
     AcquireSRWLockExclusive(&table_lock);
     if (free_head)
     {
@@ -83,13 +111,14 @@ BOOL sg_handle_alloc(enum sg_handle_kind kind, void *object, SecHandle *handle)
         ok = FALSE;
     if (ok)
     {
-        slots[index].object = object;
+        slots[index].entry = entry;
         slots[index].kind = kind;
         slots[index].next_free = 0;
         handle->dwLower = ((ULONG_PTR)slots[index].generation << SLOT_BITS) | (index + 1);
         handle->dwUpper = tag_of(kind);
     }
     ReleaseSRWLockExclusive(&table_lock);
+    if (!ok) sg_free(entry);
     return ok;
 }
 
@@ -104,7 +133,7 @@ static struct slot *lookup(enum sg_handle_kind kind, const SecHandle *handle)
     generation = (ULONG)(handle->dwLower >> SLOT_BITS);
     if (!index || index > slot_count) return NULL;
     slot = &slots[index - 1];
-    if (!slot->object || slot->kind != kind || slot->generation != generation) return NULL;
+    if (!slot->entry || slot->kind != kind || slot->generation != generation) return NULL;
     return slot;
 }
 
@@ -114,29 +143,76 @@ void *sg_handle_get(enum sg_handle_kind kind, const SecHandle *handle)
     void *object = NULL;
 
     AcquireSRWLockShared(&table_lock);
-    if ((slot = lookup(kind, handle))) object = slot->object;
+    if ((slot = lookup(kind, handle))) object = slot->entry->object;
     ReleaseSRWLockShared(&table_lock);
     if (!object) TRACE("invalid handle %p (%Ix:%Ix)\n", handle, handle ? handle->dwLower : 0,
                        handle ? handle->dwUpper : 0);
     return object;
 }
 
-void *sg_handle_free(enum sg_handle_kind kind, const SecHandle *handle)
+static void entry_release(struct sg_handle_entry *entry)
 {
+    if (InterlockedDecrement(&entry->refs)) return;
+    entry->destroy(entry->object);
+    sg_free(entry);
+}
+
+/* Only the handle's reference goes: a call that pinned the object keeps it until it ends. */
+BOOL sg_handle_free(enum sg_handle_kind kind, const SecHandle *handle, sg_handle_destructor destroy)
+{
+    struct sg_handle_entry *entry = NULL;
     struct slot *slot;
-    void *object = NULL;
 
     AcquireSRWLockExclusive(&table_lock);
     if ((slot = lookup(kind, handle)))
     {
-        object = slot->object;
-        slot->object = NULL;
+        entry = slot->entry;
+        slot->entry = NULL;
         slot->generation++;
         slot->next_free = free_head;
         free_head = (ULONG)(slot - slots) + 1;
     }
     ReleaseSRWLockExclusive(&table_lock);
-    return object;
+    if (!entry) return FALSE;
+    /* No pin can be taken any more: the count only goes down from here. */
+    entry->destroy = destroy;
+    entry_release(entry);
+    return TRUE;
+}
+
+/* serialize: a context's calls take its lock. A credential is shared by many contexts
+ * and is not locked; nor is a context handle passed where a credential is expected. */
+enum sg_handle_kind sg_handle_pin(const SecHandle *handle, BOOL serialize, struct sg_pin *pin)
+{
+    enum sg_handle_kind kind = handle ? kind_of_tag(handle->dwUpper) : 0;
+    struct slot *slot;
+
+    memset(pin, 0, sizeof(*pin));
+    if (!kind) return 0;
+    AcquireSRWLockShared(&table_lock);
+    if ((slot = lookup(kind, handle)))
+    {
+        pin->entry = slot->entry;
+        InterlockedIncrement(&pin->entry->refs);
+    }
+    ReleaseSRWLockShared(&table_lock);
+    if (!pin->entry) return 0;
+    pin->kind = kind;
+    pin->object = pin->entry->object;
+    if (serialize && is_context_kind(kind))
+    {
+        AcquireSRWLockExclusive(&pin->entry->lock);
+        pin->locked = TRUE;
+    }
+    return kind;
+}
+
+void sg_handle_unpin(struct sg_pin *pin)
+{
+    if (!pin->entry) return;
+    if (pin->locked) ReleaseSRWLockExclusive(&pin->entry->lock);
+    entry_release(pin->entry);
+    memset(pin, 0, sizeof(*pin));
 }
 
 /* The kind of a live handle, or 0 when the handle is NULL, garbage or freed. */

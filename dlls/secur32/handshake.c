@@ -40,6 +40,7 @@ SECURITY_STATUS sg_status_from_engine(enum sg_status status)
     case SG_ERR_BUFFER_TOO_SMALL:   return SEC_E_BUFFER_TOO_SMALL;
     case SG_ERR_INVALID_PARAMETER:  return SEC_E_INVALID_PARAMETER;
     case SG_ERR_APPLICATION_PROTOCOL: return SEC_E_APPLICATION_PROTOCOL_MISMATCH;
+    case SG_CREDENTIALS_NEEDED:     return SEC_I_INCOMPLETE_CREDENTIALS;
     default:                        return SEC_E_INTERNAL_ERROR;
     }
 }
@@ -200,7 +201,8 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
     params.input_size = token ? token->cbBuffer : 0;
     params.output = (ULONG_PTR)ctx->scratch;
     params.output_capacity = ctx->scratch_size;
-    if (sg_unix_call(unix_handshake, &params)) return SEC_E_INTERNAL_ERROR;
+    /* A client step also watches for the server's certificate request (clientcert.c). */
+    if (sg_unix_call(ctx->server ? unix_handshake : unix_client_handshake, &params)) return SEC_E_INTERNAL_ERROR;
     TRACE("engine: status %u, consumed %u of %u, output %u, missing %u, alert %#x, error %d\n", params.status,
           params.consumed, params.input_size, params.output_size, params.missing, params.alert, params.library_error);
 
@@ -248,6 +250,15 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
     write_status = write_token(output, allocate, ctx->scratch, params.output_size);
     if (write_status && !FAILED(status)) status = write_status;
     if (FAILED(status)) ctx->state = SG_CTX_FAILED;
+    /* An established context needs no staging area (16 KiB) until a later step, which
+     * reserves it again first: do not keep it for the life of every connection. */
+    if (status == SEC_E_OK && !ctx->datagram && ctx->scratch)
+    {
+        sg_wipe(ctx->scratch, ctx->scratch_size);
+        sg_free(ctx->scratch);
+        ctx->scratch = NULL;
+        ctx->scratch_size = 0;
+    }
     return status;
 }
 
@@ -440,6 +451,9 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
 
     TRACE("cred %p, ctx %p, target %s, req %#lx\n", cred_handle, ctx_handle, debugstr_w(target), req);
     if (req & (ISC_REQ_DELEGATE | ISC_REQ_PROMPT_FOR_CREDS)) return SEC_E_UNSUPPORTED_FUNCTION;
+    /* DTLS (ISC_REQ_DATAGRAM, or a datagram context): datagram.c */
+    if (sg_dgram_wanted(ctx_handle, req))
+        return sg_dgram_initialize_context(cred_handle, ctx_handle, target, req, input, new_handle, output, attrs, expiry);
 
     if (!ctx_handle)
     {
@@ -452,7 +466,7 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
         created = TRUE;
         /* The first call starts the handshake: its input may only carry the ALPN offer
          * (SECBUFFER_APPLICATION_PROTOCOLS) and empty buffers. */
-        if ((status = sg_client_set_alpn(ctx, input)))
+        if ((status = sg_client_set_alpn(ctx, input)) || (status = sg_client_cert_prepare(ctx, req)))
         {
             ctx_destroy(ctx);
             return status;
@@ -472,10 +486,20 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
         }
         if (ctx->state == SG_CTX_CLOSED) return SEC_E_CONTEXT_EXPIRED;
         if (ctx->state != SG_CTX_HANDSHAKE) return SEC_E_INVALID_HANDLE;
+        /* After SEC_I_INCOMPLETE_CREDENTIALS: this call's credential answers the request. */
+        if (ctx->creds_needed)
+        {
+            if ((status = sg_client_cert_answer(ctx, cred_handle))) return status;
+            ctx->creds_needed = FALSE;
+        }
     }
     ctx->req = req;
 
     status = handshake_step(ctx, input, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
+    /* The server asked for a certificate the credential lacks: a default one, or ask the caller. */
+    if (status == SEC_I_INCOMPLETE_CREDENTIALS && sg_client_cert_default(ctx, req))
+        status = handshake_step(ctx, NULL, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
+    if (status == SEC_I_INCOMPLETE_CREDENTIALS) ctx->creds_needed = TRUE;
     /* A resumed session was validated when it was first established, for the same target
      * and credential (the cache's key). */
     if (status == SEC_E_OK && !ctx->info.resumed && !manual_validation(ctx)
@@ -513,6 +537,9 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
     BOOL created = FALSE;
 
     TRACE("cred %p, ctx %p, req %#lx\n", cred_handle, ctx_handle, req);
+    /* DTLS (ASC_REQ_DATAGRAM, or a datagram context): datagram.c */
+    if (sg_dgram_wanted(ctx_handle, req))
+        return sg_dgram_accept_context(cred_handle, ctx_handle, input, req, new_handle, output, attrs, expiry);
     if (!ctx_handle)
     {
         struct sg_cred *cred = sg_handle_get(SG_HANDLE_CRED, cred_handle);
@@ -569,11 +596,14 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
     return status;
 }
 
+/* The context goes when the last call using the handle ends (handles.c). */
+static void ctx_handle_destroy(void *object)
+{
+    ctx_destroy(object);
+}
+
 SECURITY_STATUS sg_delete_context(CtxtHandle *handle)
 {
-    struct sg_ctx *ctx;
-
-    if (!(ctx = sg_handle_free(SG_HANDLE_CTX, handle))) return SEC_E_INVALID_HANDLE;
-    ctx_destroy(ctx);
+    if (!sg_handle_free(SG_HANDLE_CTX, handle, ctx_handle_destroy)) return SEC_E_INVALID_HANDLE;
     return SEC_E_OK;
 }

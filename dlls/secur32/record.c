@@ -34,6 +34,7 @@ SECURITY_STATUS sg_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc 
     struct sg_ctx *ctx;
 
     TRACE("%p %#lx %p %lu\n", handle, qop, message, seq);
+    if (sg_dgram_context(handle)) return sg_dgram_encrypt_message(handle, qop, message, seq);  /* DTLS: datagram.c */
     if ((status = usable_context(handle, &ctx))) return status;
     if (!message || !message->pBuffers) return SEC_E_INVALID_TOKEN;
     header = sg_find_buffer(message, SECBUFFER_STREAM_HEADER, 0);
@@ -46,8 +47,9 @@ SECURITY_STATUS sg_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc 
     }
     if (data->cbBuffer > ctx->info.max_message)
     {
+        /* Windows fails such a call with SEC_E_ENCRYPT_FAILURE; it never splits the data. */
         WARN("%lu bytes exceed the %u byte record limit\n", data->cbBuffer, ctx->info.max_message);
-        return SEC_E_INVALID_PARAMETER;
+        return SEC_E_ENCRYPT_FAILURE;
     }
     if (header->cbBuffer < ctx->info.header_size) return SEC_E_BUFFER_TOO_SMALL;
 
@@ -103,6 +105,7 @@ SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, U
     ULONG total;
 
     TRACE("%p %p %lu %p\n", handle, message, seq, qop);
+    if (sg_dgram_context(handle)) return sg_dgram_decrypt_message(handle, message, seq, qop);  /* DTLS: datagram.c */
     if ((status = usable_context(handle, &ctx))) return status;
     if (!message || !message->pBuffers) return SEC_E_INVALID_TOKEN;
     if (!(data = sg_find_buffer(message, SECBUFFER_DATA, 0)) || !data->pvBuffer) return SEC_E_INVALID_TOKEN;

@@ -35,6 +35,9 @@
 #ifndef SCH_USE_STRONG_CRYPTO
 #define SCH_USE_STRONG_CRYPTO 0x00400000
 #endif
+#ifndef SEC_I_INCOMPLETE_CREDENTIALS
+#define SEC_I_INCOMPLETE_CREDENTIALS ((HRESULT)0x00090320)
+#endif
 
 #include "unixlib.h"
 
@@ -57,6 +60,7 @@ struct sg_cred
     LONG refs;                 /* the handle and each context hold one */
     ULONG use;                 /* SECPKG_CRED_INBOUND or SECPKG_CRED_OUTBOUND */
     DWORD sp_protocols;        /* enabled SP_PROT_* bits for this role */
+    DWORD dtls_protocols;      /* enabled SP_PROT_DTLS* bits for this role (datagram.c) */
     DWORD sch_flags;           /* SCH_CRED_* / SCH_* flags from the caller */
     DWORD version;             /* SCHANNEL_CRED_VERSION or SCH_CREDENTIALS_VERSION, 0 for defaults */
     const CERT_CONTEXT *cert;  /* our certificate, or NULL */
@@ -91,8 +95,11 @@ struct sg_ctx
     DWORD alert_type;          /* TLS1_ALERT_WARNING / TLS1_ALERT_FATAL */
     DWORD alert_number;        /* TLS alert description */
     BOOL reconnects_disabled;  /* ApplyControlToken(SCHANNEL_SESSION) with SSL_SESSION_DISABLE_RECONNECTS */
+    BOOL creds_needed;         /* client: SEC_I_INCOMPLETE_CREDENTIALS returned, the next call answers */
     BYTE *scratch;             /* token staging area */
     ULONG scratch_size;
+    BOOL datagram;             /* DTLS context (ISC_REQ_DATAGRAM / ASC_REQ_DATAGRAM): datagram.c */
+    USHORT dtls_mtu;           /* DTLS path MTU */
 };
 
 /* handles.c: opaque handle values, validated on every use. */
@@ -106,18 +113,40 @@ enum sg_handle_kind
     SG_HANDLE_NEGO_CTX,
     SG_HANDLE_KIND_COUNT
 };
+typedef void (*sg_handle_destructor)(void *object);
+/* A handle pinned for the length of one call: its object stays alive until sg_handle_unpin
+ * even when the handle is freed meanwhile, and a context's pins are taken one at a time. */
+struct sg_pin
+{
+    struct sg_handle_entry *entry;
+    enum sg_handle_kind kind;  /* 0 when nothing is pinned */
+    void *object;
+    BOOL locked;               /* the context's lock is held */
+};
 BOOL sg_handle_alloc(enum sg_handle_kind kind, void *object, SecHandle *handle);
 void *sg_handle_get(enum sg_handle_kind kind, const SecHandle *handle);
-void *sg_handle_free(enum sg_handle_kind kind, const SecHandle *handle);
+/* Unpublishes the handle; destroy runs when the last pin (or at once, when none) goes. */
+BOOL sg_handle_free(enum sg_handle_kind kind, const SecHandle *handle, sg_handle_destructor destroy);
 enum sg_handle_kind sg_handle_kind_of(const SecHandle *handle);  /* 0 for NULL, garbage, freed */
+enum sg_handle_kind sg_handle_pin(const SecHandle *handle, BOOL serialize, struct sg_pin *pin);  /* 0: invalid */
+void sg_handle_unpin(struct sg_pin *pin);
 
 /* credentials.c */
-SECURITY_STATUS sg_acquire_credentials(ULONG use, const void *auth_data, CredHandle *handle, TimeStamp *expiry);
+SECURITY_STATUS sg_acquire_credentials(ULONG use, const void *auth_data, CredHandle *handle, TimeStamp *expiry,
+                                       const void *caller);
 SECURITY_STATUS sg_free_credentials(const CredHandle *handle);
 void sg_cred_addref(struct sg_cred *cred);
 void sg_cred_release(struct sg_cred *cred);
 
 SECURITY_STATUS sg_query_credentials_attributes(CredHandle *handle, ULONG attribute, void *buffer, BOOL unicode);
+SECURITY_STATUS sg_cred_engine_for_cert(const struct sg_cred *cred, const CERT_CONTEXT *cert, UINT64 *unix_cred);
+void sg_cred_engine_free(UINT64 unix_cred);
+
+/* clientcert.c: certificates the server asks the client for. */
+SECURITY_STATUS sg_client_cert_prepare(struct sg_ctx *ctx, ULONG req);
+BOOL sg_client_cert_default(struct sg_ctx *ctx, ULONG req);
+SECURITY_STATUS sg_client_cert_answer(struct sg_ctx *ctx, CredHandle *cred_handle);
+SECURITY_STATUS sg_client_query_issuer_list(struct sg_ctx *ctx, void *buffer);
 
 /* sessioncache.c: the client session cache (reuse: same target, credential and process,
  * entry not expired). */
@@ -171,6 +200,20 @@ SECURITY_STATUS sg_status_from_engine(enum sg_status status);
 /* record.c */
 SECURITY_STATUS sg_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc *message, ULONG seq);
 SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, ULONG seq, ULONG *qop);
+
+/* datagram.c: DTLS contexts. */
+BOOL sg_dgram_wanted(const CtxtHandle *ctx_handle, ULONG req);
+BOOL sg_dgram_context(const CtxtHandle *handle);
+SECURITY_STATUS sg_dgram_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, const WCHAR *target,
+                                            ULONG req, SecBufferDesc *input, CtxtHandle *new_handle,
+                                            SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry);
+SECURITY_STATUS sg_dgram_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, SecBufferDesc *input,
+                                        ULONG req, CtxtHandle *new_handle, SecBufferDesc *output, ULONG *attrs,
+                                        TimeStamp *expiry);
+SECURITY_STATUS sg_dgram_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc *message, ULONG seq);
+SECURITY_STATUS sg_dgram_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, ULONG seq, ULONG *qop);
+SECURITY_STATUS sg_dgram_mtu_attribute(CtxtHandle *handle, void *buffer, ULONG size, BOOL set);
+DWORD sg_dgram_sp_protocol(const struct sg_ctx *ctx);
 
 /* attributes.c */
 SECURITY_STATUS sg_query_context_attributes(CtxtHandle *handle, ULONG attribute, void *buffer, BOOL unicode);

@@ -66,9 +66,10 @@ static WCHAR *strdup_nAW(const unsigned char *str, ULONG len, ULONG *lenW)
  * Credentials
  */
 
-SECURITY_STATUS WINAPI AcquireCredentialsHandleW(SEC_WCHAR *principal, SEC_WCHAR *package, ULONG use,
-                                                 LUID *logon_id, void *auth_data, SEC_GET_KEY_FN get_key,
-                                                 void *get_key_arg, CredHandle *cred, TimeStamp *expiry)
+/* caller: the return address in the application (or Wine DLL) that called us. */
+static SECURITY_STATUS acquire_credentials(SEC_WCHAR *principal, SEC_WCHAR *package, ULONG use,
+                                           LUID *logon_id, void *auth_data, SEC_GET_KEY_FN get_key,
+                                           void *get_key_arg, CredHandle *cred, TimeStamp *expiry, void *caller)
 {
     SECURITY_STATUS status;
     int index;
@@ -79,7 +80,7 @@ SECURITY_STATUS WINAPI AcquireCredentialsHandleW(SEC_WCHAR *principal, SEC_WCHAR
     if (sg_is_schannel_package(package))
     {
         if (!cred) return SEC_E_INVALID_HANDLE;
-        return sg_acquire_credentials(use, auth_data, cred, expiry);
+        return sg_acquire_credentials(use, auth_data, cred, expiry, caller);
     }
     if (sg_is_negotiate_package(package))
     {
@@ -138,6 +139,14 @@ static void identity_free(SEC_WINNT_AUTH_IDENTITY_W *idW)
     sg_free(idW->Password);
 }
 
+SECURITY_STATUS WINAPI AcquireCredentialsHandleW(SEC_WCHAR *principal, SEC_WCHAR *package, ULONG use,
+                                                 LUID *logon_id, void *auth_data, SEC_GET_KEY_FN get_key,
+                                                 void *get_key_arg, CredHandle *cred, TimeStamp *expiry)
+{
+    return acquire_credentials(principal, package, use, logon_id, auth_data, get_key, get_key_arg, cred, expiry,
+                               __builtin_return_address(0));
+}
+
 SECURITY_STATUS WINAPI AcquireCredentialsHandleA(SEC_CHAR *principal, SEC_CHAR *package, ULONG use,
                                                  LUID *logon_id, void *auth_data, SEC_GET_KEY_FN get_key,
                                                  void *get_key_arg, CredHandle *cred, TimeStamp *expiry)
@@ -159,8 +168,8 @@ SECURITY_STATUS WINAPI AcquireCredentialsHandleA(SEC_CHAR *principal, SEC_CHAR *
     if (!sg_is_schannel_package(packageW)) status = identity_AtoW(auth_data, &idW, &data);
     else status = SEC_E_OK;
     if (!status)
-        status = AcquireCredentialsHandleW(principalW, packageW, use, logon_id, data, get_key, get_key_arg, cred,
-                                           expiry);
+        status = acquire_credentials(principalW, packageW, use, logon_id, data, get_key, get_key_arg, cred, expiry,
+                                     __builtin_return_address(0));
     identity_free(&idW);
     sg_free(principalW);
     sg_free(packageW);

@@ -41,6 +41,14 @@ enum sg_unix_call
     unix_cred_set_server,  /* struct sg_cred_server_params: server-wide options, before any session */
     unix_session_set_server, /* struct sg_session_server_params: per-connection server options */
     unix_session_query,    /* struct sg_session_query_params: session id, tls-unique, exporter */
+    unix_dtls_session_create, /* struct sg_dtls_session_create_params: a datagram (DTLS) session */
+    unix_dtls_handshake,   /* struct sg_dtls_handshake_params: one ISC/ASC step of a DTLS session */
+    unix_dtls_encrypt,     /* struct sg_encrypt_params: one DTLS record (one datagram) */
+    unix_dtls_decrypt,     /* struct sg_decrypt_params: the first DTLS record of a datagram */
+    unix_dtls_control,     /* struct sg_dtls_control_params: MTU, close_notify, queued datagrams */
+    unix_client_handshake, /* struct sg_handshake_params: a client step that pauses at a CertificateRequest */
+    unix_session_client_cert, /* struct sg_session_client_cert_params */
+    unix_session_cert_request, /* struct sg_session_cert_request_params */
     unix_funcs_count
 };
 
@@ -62,7 +70,10 @@ enum sg_status
     SG_ERR_BUFFER_TOO_SMALL, /* caller's region cannot hold the result */
     SG_ERR_INVALID_PARAMETER,/* a size or handle in the params is impossible */
     SG_ERR_INTERNAL,
-    SG_ERR_APPLICATION_PROTOCOL /* server: no ALPN id in common with the client's offer */
+    SG_ERR_APPLICATION_PROTOCOL, /* server: no ALPN id in common with the client's offer */
+    SG_CREDENTIALS_NEEDED    /* client: the server asked for a certificate and none was chosen yet
+                              * (unix_client_handshake); the input was taken, answer with
+                              * unix_session_client_cert and step again */
 };
 
 /* Protocol version bits (cred protocols mask, session_info.protocol). */
@@ -70,6 +81,8 @@ enum sg_status
 #define SG_PROTO_TLS1_1  0x02
 #define SG_PROTO_TLS1_2  0x04
 #define SG_PROTO_TLS1_3  0x08
+#define SG_PROTO_DTLS1_0 0x10    /* session_info.protocol of datagram sessions only */
+#define SG_PROTO_DTLS1_2 0x20
 
 /* Bulk cipher, hash and key exchange of a negotiated session (session_info). */
 enum sg_cipher { SG_CIPHER_NONE, SG_CIPHER_AES_128_GCM, SG_CIPHER_AES_256_GCM, SG_CIPHER_CHACHA20_POLY1305,
@@ -391,6 +404,105 @@ struct sg_session_server_params
     uint32_t alpn_size;
     uint32_t flags;           /* SG_SESSION_SERVER_* */
     uint32_t status;          /* out */
+    uint32_t reserved;
+};
+
+/*
+ * DTLS (datagram sessions, engine_dtls.c). A datagram session is an ordinary session handle
+ * (unix_session_free, unix_get_peer_certs, unix_session_query work on it) created by
+ * unix_dtls_session_create; its handshake, records and close_notify go through the
+ * unix_dtls_* calls. Output comes as whole datagrams, one per call: "more" says that further
+ * datagrams of the same flight are queued (the caller fetches them with the next step or
+ * SG_DTLS_TAKE_OUTPUT). Input is one datagram per call and is always consumed whole.
+ * Records sealed by unix_dtls_encrypt / opened by unix_dtls_decrypt use sg_encrypt_params /
+ * sg_decrypt_params; a DTLS decrypt reports in flags why a record gave no data.
+ */
+#define SG_DTLS_DEFAULT_MTU 1096   /* Schannel's default path MTU */
+#define SG_DTLS_MIN_MTU     200
+#define SG_DTLS_MAX_MTU     65535
+
+#define SG_DECRYPT_DTLS_REPLAY    0x02  /* SG_OK, no data: a record already received (replay window) */
+#define SG_DECRYPT_DTLS_DISCARDED 0x04  /* SG_OK, no data: a record DTLS drops silently (bad MAC, old epoch) */
+
+struct sg_dtls_session_create_params
+{
+    uint64_t cred;
+    uint64_t server_name;     /* UTF-8 SNI name, not NUL-terminated; 0 for none (client only) */
+    uint32_t server_name_size;
+    uint32_t flags;           /* SG_SESSION_SERVER */
+    uint32_t protocols;       /* SG_PROTO_DTLS1_0 / SG_PROTO_DTLS1_2 mask; never 0 */
+    uint32_t mtu;             /* SG_DTLS_MIN_MTU..SG_DTLS_MAX_MTU */
+    uint32_t status;          /* out */
+    int32_t library_error;    /* out */
+    uint64_t session;         /* out */
+};
+
+struct sg_dtls_handshake_params
+{
+    uint64_t session;
+    uint64_t input;           /* one datagram; 0/0 for none (the caller's retransmission timer fired) */
+    uint32_t input_size;
+    uint32_t client_id_size;  /* server: the client's transport address, for the cookie exchange */
+    uint64_t client_id;
+    uint64_t output;
+    uint32_t output_capacity; /* at least the MTU */
+    uint32_t status;          /* out: SG_OK (done), SG_CONTINUE, errors */
+    uint32_t consumed;        /* out */
+    uint32_t output_size;     /* out: one datagram, 0 for none */
+    uint32_t more;            /* out: more datagrams of this flight are queued */
+    uint32_t alert;           /* out */
+    int32_t library_error;    /* out */
+    uint32_t reserved;
+    struct sg_session_info info; /* out, on SG_OK */
+};
+
+#define SG_DTLS_SET_MTU     1   /* value: new path MTU */
+#define SG_DTLS_GET_MTU     2   /* value (out) */
+#define SG_DTLS_SHUTDOWN    3   /* queue close_notify, then as SG_DTLS_TAKE_OUTPUT */
+#define SG_DTLS_TAKE_OUTPUT 4   /* next queued datagram into output */
+#define SG_DTLS_GET_MAX_MESSAGE 5 /* value (out): largest plaintext of one datagram */
+
+struct sg_dtls_control_params
+{
+    uint64_t session;
+    uint64_t output;
+    uint32_t output_capacity;
+    uint32_t what;            /* SG_DTLS_* */
+    uint32_t value;           /* in/out */
+    uint32_t output_size;     /* out */
+    uint32_t more;            /* out */
+    uint32_t status;          /* out */
+    int32_t library_error;    /* out */
+    uint32_t reserved;
+};
+
+/*
+ * Client certificates asked for by the server. mode SG_CLIENT_CERT_ASK (before the first
+ * step): unix_client_handshake stops with SG_CREDENTIALS_NEEDED at a CertificateRequest.
+ * mode SG_CLIENT_CERT_ANSWER: answer it with the certificate of cred (0: send none).
+ */
+#define SG_CLIENT_CERT_ASK    1
+#define SG_CLIENT_CERT_ANSWER 2
+
+struct sg_session_client_cert_params
+{
+    uint64_t session;
+    uint64_t cred;            /* ANSWER: a client credential with a certificate, or 0 */
+    uint32_t mode;            /* SG_CLIENT_CERT_* */
+    uint32_t status;          /* out */
+};
+
+/* The certificate authorities named in the server's CertificateRequest: each a LE uint32
+ * length then the DER-encoded name, in the server's order. */
+struct sg_session_cert_request_params
+{
+    uint64_t session;
+    uint64_t buffer;
+    uint32_t capacity;
+    uint32_t size;            /* out: bytes needed / written */
+    uint32_t count;           /* out: names */
+    uint32_t requested;       /* out: nonzero if the server asked for a certificate */
+    uint32_t status;          /* out: SG_ERR_BUFFER_TOO_SMALL when capacity < size */
     uint32_t reserved;
 };
 

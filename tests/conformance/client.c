@@ -3,7 +3,9 @@
  * QueryCredentialsAttributes), InitializeSecurityContext request flags and returned
  * attributes, what the first call accepts as input, cipher restrictions seen in the
  * negotiated connection, and the client session cache (a second connection with the same
- * credential and target resumes, SECPKG_ATTR_SESSION_INFO says so).
+ * credential and target resumes, SECPKG_ATTR_SESSION_INFO says so), and the server's
+ * certificate request: SEC_I_INCOMPLETE_CREDENTIALS, SECPKG_ATTR_ISSUER_LIST_EX, and the
+ * call after it (same input or none; the same credential or a new one).
  *
  * The server is an in-process AcceptSecurityContext on the test certificate (testcert.h);
  * the two sides exchange tokens through memory.
@@ -11,7 +13,10 @@
  * Sources (Microsoft Learn): "InitializeSecurityContext (Schannel)" (flags, return codes,
  * session cache reuse conditions), "SCHANNEL_CRED", "SCH_CREDENTIALS", "TLS_PARAMETERS",
  * "QueryCredentialsAttributes", "SecPkgCred_SupportedAlgs", "SecPkgCred_CipherStrengths",
- * "SecPkgCred_SupportedProtocols", "SecPkgContext_SessionInfo".
+ * "SecPkgCred_SupportedProtocols", "SecPkgContext_SessionInfo", "SecPkgContext_IssuerListInfoEx";
+ * observed Windows behaviour as curl, .NET and schannel-rs rely on it (no
+ * SEC_I_INCOMPLETE_CREDENTIALS under ISC_REQ_USE_SUPPLIED_CREDS, the call after it may
+ * repeat the input or pass none).
  */
 
 #include <stdarg.h>
@@ -34,6 +39,9 @@
 #define SECPKG_ATTR_SESSION_INFO 0x5d
 #endif
 #define SSL_SESSION_RECONNECT 1
+#ifndef SEC_I_INCOMPLETE_CREDENTIALS
+#define SEC_I_INCOMPLETE_CREDENTIALS ((SECURITY_STATUS)0x00090320)
+#endif
 
 struct session_info
 {
@@ -231,6 +239,9 @@ static void test_first_call(void)
 /* ------------------------------------------------------------------------ */
 /* In-memory connections                                                    */
 
+/* Extra requests of the next steps (mutual authentication, supplied credentials). */
+static ULONG client_extra_req, server_extra_req;
+
 struct peer
 {
     CtxtHandle ctx;
@@ -256,11 +267,11 @@ static SECURITY_STATUS step(CredHandle *cred, struct peer *self, struct peer *ot
     out_buf.cbBuffer = 0;
     out_buf.pvBuffer = NULL;
     if (server)
-        status = AcceptSecurityContext(cred, self->have_ctx ? &self->ctx : NULL, &in_desc, SERVER_REQ, 0,
+        status = AcceptSecurityContext(cred, self->have_ctx ? &self->ctx : NULL, &in_desc, SERVER_REQ | server_extra_req, 0,
                                        &self->ctx, &out_desc, &attrs, NULL);
     else
         status = InitializeSecurityContextW(cred, self->have_ctx ? &self->ctx : NULL, (WCHAR *)L"localhost",
-                                            CLIENT_REQ, 0, 0, self->have_ctx ? &in_desc : NULL, 0,
+                                            CLIENT_REQ | client_extra_req, 0, 0, self->have_ctx ? &in_desc : NULL, 0,
                                             self->have_ctx ? NULL : &self->ctx, &out_desc, &attrs, NULL);
     if (status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED)
     {
@@ -427,9 +438,179 @@ done:
     CertCloseStore(store, 0);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The server asks for a client certificate                                 */
+
+static SECURITY_STATUS acquire5(ULONG use, DWORD protocol, DWORD flags, PCCERT_CONTEXT cert, CredHandle *handle)
+{
+    SCH_CREDENTIALS cred;
+    TLS_PARAMETERS params;
+
+    memset(&cred, 0, sizeof(cred));
+    memset(&params, 0, sizeof(params));
+    cred.dwVersion = SCH_CREDENTIALS_VERSION;
+    cred.dwFlags = flags;
+    cred.cCreds = cert ? 1 : 0;
+    cred.paCred = cert ? &cert : NULL;
+    params.grbitDisabledProtocols = ~protocol;
+    cred.cTlsParameters = 1;
+    cred.pTlsParameters = &params;
+    return AcquireCredentialsHandleW(NULL, (WCHAR *)UNISP_NAME_W, use, NULL, &cred, NULL, NULL, handle, NULL);
+}
+
+/* Client hello, then the server's flight with its CertificateRequest; returns the client's status. */
+static SECURITY_STATUS start_mutual(CredHandle *client_cred, CredHandle *server_cred, struct peer *client,
+                                    struct peer *server)
+{
+    SECURITY_STATUS status;
+
+    memset(client, 0, sizeof(*client));
+    memset(server, 0, sizeof(*server));
+    if ((status = step(client_cred, client, server, FALSE)) != SEC_I_CONTINUE_NEEDED) return status;
+    if ((status = step(server_cred, server, client, TRUE)) != SEC_I_CONTINUE_NEEDED) return status;
+    return step(client_cred, client, server, FALSE);
+}
+
+/* Drives both sides to the end. */
+static SECURITY_STATUS finish_pair(CredHandle *client_cred, CredHandle *server_cred, struct peer *client,
+                                   struct peer *server)
+{
+    SECURITY_STATUS status;
+    int i;
+
+    for (i = 0; i < 16 && !(client->done && server->done); i++)
+    {
+        if (!server->done && server->in_len && FAILED(status = step(server_cred, server, client, TRUE)))
+            return status;
+        if (!client->done && client->in_len && FAILED(status = step(client_cred, client, server, FALSE)))
+            return status;
+    }
+    return client->done && server->done ? SEC_E_OK : SEC_E_INTERNAL_ERROR;
+}
+
+static void test_incomplete_credentials_proto(DWORD client_proto, DWORD server_proto, PCCERT_CONTEXT cert)
+{
+    static struct peer client, server;
+    SecPkgContext_IssuerListInfoEx issuers;
+    CredHandle client_handle, server_handle, cert_handle;
+    PCCERT_CONTEXT remote;
+    SECURITY_STATUS status;
+    ULONG in_len;
+
+    status = acquire5(SECPKG_CRED_INBOUND, server_proto, 0, cert, &server_handle);
+    ok(status == SEC_E_OK, "server AcquireCredentialsHandle returned %08lx\n", status);
+    if (status) return;
+    status = acquire5(SECPKG_CRED_OUTBOUND, client_proto, SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS,
+                      NULL, &client_handle);
+    ok(status == SEC_E_OK, "client AcquireCredentialsHandle returned %08lx\n", status);
+    status = acquire5(SECPKG_CRED_OUTBOUND, client_proto, SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS,
+                      cert, &cert_handle);
+    ok(status == SEC_E_OK, "client AcquireCredentialsHandle with a certificate returned %08lx\n", status);
+    server_extra_req = ASC_REQ_MUTUAL_AUTH;
+
+    /* No certificate, SCH_CRED_NO_DEFAULT_CREDS: the caller is asked, nothing is sent yet. */
+    status = start_mutual(&client_handle, &server_handle, &client, &server);
+    ok(status == SEC_I_INCOMPLETE_CREDENTIALS, "server asking for a certificate: got %08lx\n", status);
+    ok(!server.in_len, "%lu bytes for the server with SEC_I_INCOMPLETE_CREDENTIALS\n", server.in_len);
+    in_len = client.in_len;
+    ok(in_len > 0, "the server's flight is gone\n");
+    memset(&issuers, 0xcc, sizeof(issuers));
+    status = QueryContextAttributesW(&client.ctx, SECPKG_ATTR_ISSUER_LIST_EX, &issuers);
+    ok(status == SEC_E_OK, "ISSUER_LIST_EX returned %08lx\n", status);
+    /* Our server, like Windows servers by default, names no authorities. */
+    ok(!status && !issuers.cIssuers && !issuers.aIssuers, "%lu issuers at %p\n", issuers.cIssuers, issuers.aIssuers);
+    if (!status && issuers.aIssuers) FreeContextBuffer(issuers.aIssuers);
+
+    /* The same input again with the same credential: an empty Certificate, the handshake goes on. */
+    status = step(&client_handle, &client, &server, FALSE);
+    ok(status == SEC_I_CONTINUE_NEEDED || status == SEC_E_OK, "second call: got %08lx\n", status);
+    ok(!client.in_len, "%lu input bytes left as extra\n", client.in_len);
+    ok(server.in_len > 0, "no token for the server\n");
+    status = finish_pair(&client_handle, &server_handle, &client, &server);
+    ok(status == SEC_E_OK, "handshake without a certificate: %08lx\n", status);
+    status = QueryContextAttributesW(&server.ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &remote);
+    ok(status == SEC_E_NO_CREDENTIALS, "server sees a client certificate: %08lx\n", status);
+    if (!status) CertFreeCertificateContext(remote);
+    close_pair(&client, &server);
+
+    /* A new credential with a certificate, and no input repeated: the certificate is sent.
+     * (A fresh credential each time: the session cache would resume the last connection.) */
+    FreeCredentialsHandle(&client_handle);
+    acquire5(SECPKG_CRED_OUTBOUND, client_proto, SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS, NULL,
+             &client_handle);
+    status = start_mutual(&client_handle, &server_handle, &client, &server);
+    ok(status == SEC_I_INCOMPLETE_CREDENTIALS, "server asking for a certificate: got %08lx\n", status);
+    client.in_len = 0;
+    status = step(&cert_handle, &client, &server, FALSE);
+    ok(status == SEC_I_CONTINUE_NEEDED || status == SEC_E_OK, "call with the new credential: got %08lx\n", status);
+    status = finish_pair(&cert_handle, &server_handle, &client, &server);
+    ok(status == SEC_E_OK, "handshake with the new credential: %08lx\n", status);
+    status = QueryContextAttributesW(&server.ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &remote);
+    ok(status == SEC_E_OK, "server sees no client certificate: %08lx\n", status);
+    if (!status)
+    {
+        ok(CertCompareCertificate(X509_ASN_ENCODING, remote->pCertInfo, cert->pCertInfo), "another certificate\n");
+        CertFreeCertificateContext(remote);
+    }
+    close_pair(&client, &server);
+
+    /* ISC_REQ_USE_SUPPLIED_CREDS: never asked, an empty Certificate goes out. */
+    FreeCredentialsHandle(&client_handle);
+    acquire5(SECPKG_CRED_OUTBOUND, client_proto, SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS, NULL,
+             &client_handle);
+    client_extra_req = ISC_REQ_USE_SUPPLIED_CREDS;
+    status = start_mutual(&client_handle, &server_handle, &client, &server);
+    ok(status == SEC_I_CONTINUE_NEEDED || status == SEC_E_OK, "ISC_REQ_USE_SUPPLIED_CREDS: got %08lx\n", status);
+    status = finish_pair(&client_handle, &server_handle, &client, &server);
+    ok(status == SEC_E_OK, "handshake with ISC_REQ_USE_SUPPLIED_CREDS: %08lx\n", status);
+    close_pair(&client, &server);
+    client_extra_req = 0;
+
+    /* A credential with a certificate answers by itself. */
+    FreeCredentialsHandle(&cert_handle);
+    acquire5(SECPKG_CRED_OUTBOUND, client_proto, SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS, cert,
+             &cert_handle);
+    status = start_mutual(&cert_handle, &server_handle, &client, &server);
+    ok(status == SEC_I_CONTINUE_NEEDED || status == SEC_E_OK, "credential with a certificate: got %08lx\n", status);
+    status = finish_pair(&cert_handle, &server_handle, &client, &server);
+    ok(status == SEC_E_OK, "handshake with a certificate: %08lx\n", status);
+    close_pair(&client, &server);
+
+    /* No request from the server: no question either. */
+    FreeCredentialsHandle(&client_handle);
+    acquire5(SECPKG_CRED_OUTBOUND, client_proto, SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS, NULL,
+             &client_handle);
+    server_extra_req = 0;
+    status = start_mutual(&client_handle, &server_handle, &client, &server);
+    ok(status == SEC_I_CONTINUE_NEEDED || status == SEC_E_OK, "no certificate request: got %08lx\n", status);
+    close_pair(&client, &server);
+
+    FreeCredentialsHandle(&client_handle);
+    FreeCredentialsHandle(&cert_handle);
+    FreeCredentialsHandle(&server_handle);
+}
+
+static void test_incomplete_credentials(void)
+{
+    PCCERT_CONTEXT cert;
+    HCERTSTORE store;
+
+    if (!(cert = import_server(&store)))
+    {
+        ok(0, "cannot import the test certificate: %lu\n", GetLastError());
+        if (store) CertCloseStore(store, 0);
+        return;
+    }
+    test_incomplete_credentials_proto(SP_PROT_TLS1_2_CLIENT, SP_PROT_TLS1_2_SERVER, cert);
+    test_incomplete_credentials_proto(SP_PROT_TLS1_3_CLIENT, SP_PROT_TLS1_3_SERVER, cert);
+    CertFreeCertificateContext(cert);
+    CertCloseStore(store, 0);
+}
+
 START_TEST(client)
 {
     test_credential_attributes();
     test_first_call();
     test_connections();
+    test_incomplete_credentials();
 }

@@ -22,6 +22,7 @@ extern void func_record(void);
 extern void func_attributes(void);
 extern void func_hostile(void);
 extern void func_threads(void);
+extern void func_dtls(void);
 
 const struct test winetest_testlist[] =
 {
@@ -37,5 +38,6 @@ const struct test winetest_testlist[] =
     { "attributes", func_attributes },
     { "hostile", func_hostile },
     { "threads", func_threads },
+    { "dtls", func_dtls },
     { 0, 0 }
 };

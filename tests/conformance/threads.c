@@ -228,7 +228,10 @@ static void test_free_credentials_race(void)
         ok(workers[i].keep_count == 2, "worker %d kept %d connections\n", i, workers[i].keep_count);
     }
     for (i = 0; i < THREADS; i++)
+    {
+        workers[i].records = workers[i].failures = workers[i].mixed = 0;
         workers[i].thread = CreateThread(NULL, 0, use_kept_proc, &workers[i], 0, NULL);
+    }
 
     /* The handles go away while the threads use contexts made from them. */
     status = FreeCredentialsHandle(&client_cred);

@@ -189,11 +189,13 @@ static SECURITY_STATUS tc_step(struct tc_side *side, struct tc_side *peer)
 /* Runs the handshake to the end; SEC_E_OK when both sides finished. */
 static SECURITY_STATUS tc_handshake(struct tc_conn *c)
 {
-    SECURITY_STATUS status = tc_step(&c->client, &c->server);
+    SECURITY_STATUS status = c->client.have_ctx ? SEC_I_CONTINUE_NEEDED : tc_step(&c->client, &c->server);
     int round;
 
     if (FAILED(status)) return status;
-    for (round = 0; round < 10; round++)
+    /* A flight cut into many records may take one call per record (CONTINUE_NEEDED with the
+     * rest as EXTRA): bounded by the record count, never by a fixed number of rounds. */
+    for (round = 0; round < 5000; round++)
     {
         if (!c->server.done && c->server.in_len)
         {
@@ -274,6 +276,8 @@ static SECURITY_STATUS tc_recv_n(struct tc_side *side, ULONG len, BYTE *out, ULO
     status = DecryptMessage(&side->ctx, &desc, 0, NULL);
     for (i = 0; i < 4; i++)
     {
+        /* On failure DATA still describes the (untouched) input: no plaintext. */
+        if (status != SEC_E_OK && status != SEC_I_RENEGOTIATE && status != SEC_I_CONTEXT_EXPIRED) break;
         if (bufs[i].BufferType == SECBUFFER_DATA && out && got + bufs[i].cbBuffer <= *out_len)
         {
             memcpy(out + got, bufs[i].pvBuffer, bufs[i].cbBuffer);

@@ -141,7 +141,8 @@ static void deliver(struct state *st, size_t limit)
 
     if (st->failed)
     {
-        /* A failed session keeps failing, whatever it is given. */
+        /* A session that failed inside GnuTLS keeps failing, whatever it is given. (Framing
+         * errors found before GnuTLS sees the record consume nothing and are not sticky.) */
         status = fz_open_all(st->ours, &st->to_us, &st->got_us);
         FZ_ASSERT(status == st->fail_status);
         return;
@@ -157,8 +158,25 @@ static void deliver(struct state *st, size_t limit)
     {
         FZ_ASSERT(st->tainted || status == SG_ERR_ILLEGAL_MESSAGE || status == SG_ERR_INVALID_TOKEN
                   || status == SG_ERR_DECRYPT);
-        st->failed = 1;
-        st->fail_status = status;
+        /* Framing errors the engine finds before GnuTLS sees the record (not TLS at all, too
+         * short to be protected) leave the session alive; everything else is sticky. An empty
+         * call tells which: a live session asks for more. */
+        struct sg_decrypt_params probe;
+
+        memset(&probe, 0, sizeof(probe));
+        probe.session = st->ours;
+        FZ_ASSERT(!fz_call(unix_decrypt, &probe));
+        if (probe.status == SG_INCOMPLETE)
+        {
+            FZ_ASSERT(status == SG_ERR_INVALID_TOKEN || status == SG_ERR_DECRYPT);
+            if (status == SG_ERR_INVALID_TOKEN && st->to_us.len) fz_drop(&st->to_us, 1);
+        }
+        else
+        {
+            FZ_ASSERT(probe.status == status);
+            st->failed = 1;
+            st->fail_status = status;
+        }
     }
     if (!st->tainted)
     {

@@ -37,6 +37,7 @@ mkdir -p "$certs"
 passed=0
 failed=0
 trusted=
+mystore=
 . "$top/tests/interop/servers.sh"
 
 client()
@@ -48,6 +49,10 @@ client()
 cleanup()
 {
     sg_stop_server
+    if [ -n "$mystore" ]; then
+        client --remove-my "$mystore" >/dev/null 2>&1
+        mystore=
+    fi
     if [ -n "$trusted" ]; then
         client --untrust-root "$trusted" >/dev/null 2>&1
         trusted=
@@ -224,6 +229,45 @@ row "openssl TLS1.2 client cert required"  "openssl $ec -Verify 1 -CAfile $certs
 row "gnutls-serv TLS1.2 client cert required" \
     "gnutls-serv $rsa --require-client-cert --verify-client-cert --x509cafile $certs/ca.pem" "--proto 12 $cli" \
     "1 protocol: TLS 1.2"
+# No certificate in the credential: SEC_I_INCOMPLETE_CREDENTIALS with the server's CA list
+# (SECPKG_ATTR_ISSUER_LIST_EX), then a new credential (.NET) or none (curl) on the next call.
+late="--late-pfx $certs/client.pfx"
+asked='1 incomplete credentials: 1 issuers, SG client matrix CA'
+row "openssl TLS1.3 cert required, new credential" "openssl $rsa -Verify 1 -CAfile $certs/ca.pem" \
+    "--proto 13 $late" "$asked" "$ok200"
+row "openssl TLS1.2 cert required, new credential" "openssl $ec -Verify 1 -CAfile $certs/ca.pem" \
+    "--proto 12 $late" "$asked" "$ok200"
+row "openssl TLS1.1 cert required, new credential" "openssl $rsa $legacy_ossl -Verify 1 -CAfile $certs/ca.pem" \
+    "--proto 11 $late" "$asked" "1 protocol: TLS 1.1" "$ok200"
+row "gnutls-serv TLS1.3 cert required, new credential" \
+    "gnutls-serv $rsa --require-client-cert --verify-client-cert --x509cafile $certs/ca.pem" "--proto 13 $late" \
+    "$asked" "1 protocol: TLS 1.3"
+row "openssl TLS1.3 cert requested, none sent"   "openssl $rsa -verify 1 -CAfile $certs/ca.pem" "--proto 13" \
+    "$asked" "$ok200"
+row "openssl TLS1.2 cert requested, none sent"   "openssl $rsa -verify 1 -CAfile $certs/ca.pem" "--proto 12" \
+    "$asked" "$ok200"
+row "openssl TLS1.3 USE_SUPPLIED_CREDS, no ask"  "openssl $rsa -verify 1 -CAfile $certs/ca.pem" \
+    "--proto 13 --supplied" "$ok200"
+row "openssl TLS1.2 cert required, none sent"    "openssl $rsa -Verify 1 -CAfile $certs/ca.pem" "--proto 12" \
+    "error: InitializeSecurityContextW: 0x80090326"
+# Default credentials: our certificate in the MY store of the test prefix is sent without
+# asking when the server names its issuer, not when it names only another authority.
+if client --add-my "$certs/client.pfx" | tr -d '\r' | grep -qx "my store: ok"; then
+    mystore=$certs/client.pfx
+    row "openssl TLS1.3 cert required, default from MY" "openssl $rsa -Verify 1 -CAfile $certs/ca.pem" \
+        "--proto 13 --default-creds" "1 protocol: TLS 1.3" "$ok200"
+    row "openssl TLS1.2 cert required, default from MY" "openssl $ec -Verify 1 -CAfile $certs/ca.pem" \
+        "--proto 12 --default-creds" "1 protocol: TLS 1.2" "$ok200"
+    row "openssl TLS1.2 other CA named, MY not used" "openssl $rsa -verify 1 -CAfile $certs/other.pem" \
+        "--proto 12 --default-creds" "1 incomplete credentials: 1 issuers, SG untrusted CA" "$ok200"
+    row "openssl TLS1.3 NO_DEFAULT_CREDS, MY not used" "openssl $rsa -verify 1 -CAfile $certs/ca.pem" \
+        "--proto 13" "$asked" "$ok200"
+    client --remove-my "$certs/client.pfx" >/dev/null 2>&1
+    mystore=
+else
+    echo "client-matrix: default credential rows ... FAIL (cannot add the client certificate to the MY store)"
+    failed=$((failed + 1))
+fi
 
 # Automatic validation with the generated root trusted in the test prefix.
 if client --trust-root "$certs/ca.pem" | tr -d '\r' | grep -qx "trust root: ok"; then

@@ -10,7 +10,8 @@
  * It listens on 127.0.0.1:PORT, answers one GET with "HTTP/1.0 200 OK" and BODY_SIZE bytes of
  * numbered text lines (also written to EXPECTED_FILE), sends close_notify, then reads until the
  * client's close_notify, which proves that it still decrypts what the client sends (with the
- * keys the KeyUpdate reply switched to). Exit status 0 when all of that worked.
+ * keys the KeyUpdate reply switched to); in keyupdate mode the client's KeyUpdate reply must
+ * have arrived. Exit status 0 when all of that worked.
  */
 
 #include <arpa/inet.h>
@@ -22,6 +23,17 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
+
+static unsigned int key_updates_received;
+
+/* Counts the client's KeyUpdate messages (its reply to ours). */
+static int hook(gnutls_session_t tls, unsigned int htype, unsigned int when, unsigned int incoming,
+                const gnutls_datum_t *msg)
+{
+    (void)tls; (void)when; (void)msg;
+    if (incoming && htype == GNUTLS_HANDSHAKE_KEY_UPDATE) key_updates_received++;
+    return 0;
+}
 
 static int die(const char *what, int err)
 {
@@ -108,6 +120,7 @@ int main(int argc, char **argv)
     gnutls_credentials_set(tls, GNUTLS_CRD_CERTIFICATE, creds);
     gnutls_session_ticket_enable_server(tls, &ticket_key);
     gnutls_transport_set_int(tls, sock);
+    gnutls_handshake_set_hook_function(tls, GNUTLS_HANDSHAKE_KEY_UPDATE, GNUTLS_HOOK_POST, hook);
     if ((ret = do_handshake(tls)) < 0) return die("handshake", ret);
     fprintf(stderr, "post_handshake_server: %s\n", gnutls_protocol_get_name(gnutls_protocol_get_version(tls)));
 
@@ -150,7 +163,8 @@ int main(int argc, char **argv)
         if (got == 0) break;
         if (got < 0) return die("waiting for the client's close_notify", (int)got);
     }
-    fprintf(stderr, "post_handshake_server: client closed cleanly\n");
+    fprintf(stderr, "post_handshake_server: client closed cleanly, %u KeyUpdate(s) from it\n", key_updates_received);
+    if (!strcmp(mode, "keyupdate") && !key_updates_received) return die("the client never answered the KeyUpdate", 0);
     gnutls_deinit(tls);
     close(sock);
     return 0;

@@ -155,6 +155,55 @@ ph_row()
     fi
 }
 
+# openssl_cmd_row NAME PROTOCOL_FLAG EXPECTED_PROTOCOL COMMAND [https_get options...]: openssl s_server in
+# its interactive mode, fed through a FIFO: a response line, then COMMAND ("K": KeyUpdate asking
+# for one back, "k": KeyUpdate, "r": TLS 1.2 renegotiation), another line, then "Q".
+openssl_cmd_row()
+{
+    name=$1 pflag=$2 expect=$3 cmd=$4
+    shift 4
+    min=1
+    [ "$pflag" = -tls1_3 ] && min=3
+    rm -f "$tmp/fifo" "$tmp/client.out"
+    mkfifo "$tmp/fifo" || { fail "$name" "mkfifo"; return; }
+    port=$(sg_pick_port) || { fail "$name" "no free port"; return; }
+    timeout 120 openssl s_server -accept "127.0.0.1:$port" -cert "$data/server-rsa.pem" \
+        -key "$data/server-rsa-key.pem" -naccept 1 "$pflag" <"$tmp/fifo" >"$tmp/server.log" 2>&1 &
+    sg_server_pid=$!
+    exec 7>"$tmp/fifo"
+    w=0
+    while [ $w -lt 100 ] && [ -z "$(ss -Hltn "( sport = :$port )" 2>/dev/null)" ]; do sleep 0.1; w=$((w + 1)); done
+    timeout -k 5 "$limit" "$top/tools/run" "$bin/https_get.exe" --show "$@" 127.0.0.1 "$port" \
+        2>"$tmp/client.err" >"$tmp/client.raw" &
+    client=$!
+    w=0
+    while [ $w -lt 300 ] && ! grep -q '^GET / ' "$tmp/server.log" 2>/dev/null; do sleep 0.1; w=$((w + 1)); done
+    printf 'HTTP/1.0 200 OK\r\n\r\nline one\n' >&7
+    sleep 0.5
+    printf '%s\n' "$cmd" >&7
+    sleep 1
+    printf 'line two\n' >&7
+    sleep 0.5
+    printf 'Q\n' >&7
+    exec 7>&-
+    wait $client
+    rc=$?
+    sg_stop_server
+    tr -d '\r' <"$tmp/client.raw" >"$tmp/client.out"
+    if [ $rc -ne 0 ]; then
+        fail "$name" "client exit status $rc"
+    elif ! grep -qx "protocol: $expect" "$tmp/client.out"; then
+        fail "$name" "protocol is not $expect"
+    elif [ "$(sed -n '/^HTTP\//,$p' "$tmp/client.out" | sed '1,/^$/d' | grep -c '^line ')" -ne 2 ] \
+        || ! grep -qx 'line one' "$tmp/client.out" || ! grep -qx 'line two' "$tmp/client.out"; then
+        fail "$name" "lines lost or duplicated around '$cmd'"
+    elif [ "$(grep -c 'SEC_I_RENEGOTIATE' "$tmp/client.err")" -lt "$min" ]; then
+        fail "$name" "fewer than $min SEC_I_RENEGOTIATE ('$cmd', and openssl's two tickets in TLS 1.3)"
+    else
+        pass "$name ($(grep -c 'SEC_I_RENEGOTIATE' "$tmp/client.err") x SEC_I_RENEGOTIATE)"
+    fi
+}
+
 consumer_row "winhttp  <- openssl s_server -WWW 10 MB TLS1.2" winhttp_get.exe openssl
 consumer_row "wininet  <- openssl s_server -WWW 10 MB TLS1.2" wininet_get.exe openssl
 consumer_row "winhttp  <- gnutls-serv --http TLS1.2"         winhttp_get.exe gnutls
@@ -163,6 +212,9 @@ ph_row "https_get <- TLS1.3 10 MB, 3 tickets + KeyUpdate(update_requested) mid-b
 ph_row "https_get <- TLS1.2 10 MB, renegotiation mid-body"                            reneg     "TLS 1.2" --tls12
 ph_row "https_get <- TLS1.3 10 MB, close_notify"                                      plain     "TLS 1.3" --tls13
 ph_row "https_get SCHANNEL_CRED <- TLS1.2 10 MB, close_notify"                        plain     "TLS 1.2" --schannel-cred --tls12
+openssl_cmd_row "https_get <- openssl s_server TLS1.3 'K' (KeyUpdate, update_requested)" -tls1_3 "TLS 1.3" K
+openssl_cmd_row "https_get <- openssl s_server TLS1.3 'k' (KeyUpdate)"                   -tls1_3 "TLS 1.3" k
+openssl_cmd_row "https_get <- openssl s_server TLS1.2 'r' (renegotiation)"               -tls1_2 "TLS 1.2" r --tls12
 
 echo "record: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -12,15 +12,25 @@
  *   --alpn LIST          offer these ALPN ids (comma separated) in SECBUFFER_APPLICATION_PROTOCOLS
  *   --client-pfx FILE    client certificate (PKCS #12, password "test") in paCred
  *   --connections N      connect N times with the same credential handle (resumption)
+ *   --late-pfx FILE      no certificate at first; on SEC_I_INCOMPLETE_CREDENTIALS acquire a new
+ *                        credential with this one and call again with the same input (.NET, the
+ *                        SDK sample); without it the call is repeated with ISC_REQ_USE_SUPPLIED_CREDS
+ *                        (curl)
+ *   --supplied           ISC_REQ_USE_SUPPLIED_CREDS from the first call on
+ *   --default-creds      leave SCH_CRED_NO_DEFAULT_CREDS out: Schannel may pick a certificate
+ *                        of the MY store by the server's list of authorities
  * Helper modes (the test prefix only):
  *   --trust-root FILE    add the PEM certificate to the current user's Root store
  *   --untrust-root FILE  remove it again
+ *   --add-my FILE        import the PKCS #12 file (key persisted) into the current user's MY store
+ *   --remove-my FILE     remove its certificate from the MY store again
  *
  * Output, per connection i (1-based):
  *   i protocol: TLS 1.3
  *   i alpn: h2            (or "i alpn: none")
  *   i resumed: 0|1        (SECPKG_ATTR_SESSION_INFO, SSL_SESSION_RECONNECT)
  *   i status: HTTP/1.1 200 OK
+ *   i incomplete credentials: N issuers, first CN   (when ISC asked for a certificate)
  * On failure: "error: FUNCTION: 0xXXXXXXXX" and exit status 3 (SSPI), 2 (socket),
  * 4 (HTTP), 1 (usage or setup).
  */
@@ -55,10 +65,10 @@ struct session_info
 
 struct options
 {
-    const char *host, *port, *target, *alpn, *client_pfx;
+    const char *host, *port, *target, *alpn, *client_pfx, *late_pfx;
     int proto;
     int connections;
-    BOOL validate;
+    BOOL validate, supplied, default_creds;
 };
 
 static int fail(const char *what, SECURITY_STATUS status)
@@ -132,13 +142,34 @@ static const CERT_CONTEXT *load_client_cert(const char *file)
     return NULL;
 }
 
+/* --add-my / --remove-my: the current user's MY store of this prefix. */
+static int my_store(const char *file, BOOL add)
+{
+    const CERT_CONTEXT *cert = load_client_cert(file), *found;
+    HCERTSTORE store;
+    BOOL ok;
+
+    if (!cert) return 1;
+    if (!(store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_CURRENT_USER, L"MY"))) return 1;
+    if (add) ok = CertAddCertificateContextToStore(store, cert, CERT_STORE_ADD_REPLACE_EXISTING, NULL);
+    else
+    {
+        found = CertFindCertificateInStore(store, X509_ASN_ENCODING, 0, CERT_FIND_EXISTING, cert, NULL);
+        ok = !found || CertDeleteCertificateFromStore(found);
+    }
+    CertCloseStore(store, 0);
+    CertFreeCertificateContext(cert);
+    printf("my store: %s\n", ok ? "ok" : "failed");
+    return ok ? 0 : 1;
+}
+
 static SECURITY_STATUS acquire(const struct options *o, const CERT_CONTEXT *client_cert, CredHandle *cred)
 {
     SCHANNEL_CRED cred4;
     SCH_CREDENTIALS cred5;
     TLS_PARAMETERS params;
-    DWORD flags = SCH_CRED_NO_DEFAULT_CREDS | (o->validate ? SCH_CRED_AUTO_CRED_VALIDATION
-                                                          : SCH_CRED_MANUAL_CRED_VALIDATION);
+    DWORD flags = (o->default_creds ? 0 : SCH_CRED_NO_DEFAULT_CREDS)
+                  | (o->validate ? SCH_CRED_AUTO_CRED_VALIDATION : SCH_CRED_MANUAL_CRED_VALIDATION);
     void *auth;
 
     memset(&cred4, 0, sizeof(cred4));
@@ -252,6 +283,42 @@ static const char *protocol_name(DWORD proto)
 #define ISC_FLAGS (ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY \
                    | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM | ISC_REQ_EXTENDED_ERROR)
 
+#ifndef SEC_I_INCOMPLETE_CREDENTIALS
+#define SEC_I_INCOMPLETE_CREDENTIALS ((SECURITY_STATUS)0x00090320)
+#endif
+
+/* SEC_I_INCOMPLETE_CREDENTIALS: print what the server asked for, then answer as .NET does
+ * (a new credential) or as curl does (ISC_REQ_USE_SUPPLIED_CREDS, no certificate). */
+static SECURITY_STATUS answer_request(const struct options *o, CredHandle *cred, CtxtHandle *ctx, int index,
+                                      ULONG *flags)
+{
+    SecPkgContext_IssuerListInfoEx issuers;
+    SECURITY_STATUS status;
+    char cn[256] = "-";
+
+    if ((status = QueryContextAttributesW(ctx, SECPKG_ATTR_ISSUER_LIST_EX, &issuers))) return status;
+    if (issuers.cIssuers)
+        CertNameToStrA(X509_ASN_ENCODING, &issuers.aIssuers[0], CERT_SIMPLE_NAME_STR, cn, sizeof(cn));
+    printf("%d incomplete credentials: %lu issuers, %s\n", index, issuers.cIssuers, cn);
+    if (issuers.aIssuers) FreeContextBuffer(issuers.aIssuers);
+    /* Windows never asks twice, nor under ISC_REQ_USE_SUPPLIED_CREDS. */
+    if (*flags & ISC_REQ_USE_SUPPLIED_CREDS) return SEC_I_INCOMPLETE_CREDENTIALS;
+    if (o->late_pfx)
+    {
+        const CERT_CONTEXT *cert = load_client_cert(o->late_pfx);
+        CredHandle fresh;
+
+        if (!cert) return SEC_E_NO_CREDENTIALS;
+        status = acquire(o, cert, &fresh);
+        CertFreeCertificateContext(cert);
+        if (status) return status;
+        FreeCredentialsHandle(cred);
+        *cred = fresh;
+    }
+    else *flags |= ISC_REQ_USE_SUPPLIED_CREDS;
+    return SEC_E_OK;
+}
+
 /* One connection: handshake, attributes, one HTTP request. */
 static int run_connection(const struct options *o, CredHandle *cred, int index)
 {
@@ -268,6 +335,7 @@ static int run_connection(const struct options *o, CredHandle *cred, int index)
     SECURITY_STATUS status;
     CtxtHandle ctx;
     BOOL need_more = TRUE;
+    ULONG flags = ISC_FLAGS | (o->supplied ? ISC_REQ_USE_SUPPLIED_CREDS : 0);
     SOCKET s;
     int n, ret = 0;
 
@@ -291,7 +359,7 @@ static int run_connection(const struct options *o, CredHandle *cred, int index)
     out_buf.BufferType = SECBUFFER_TOKEN;
     out_buf.cbBuffer = 0;
     out_buf.pvBuffer = NULL;
-    status = InitializeSecurityContextW(cred, NULL, target, ISC_FLAGS, 0, 0, alpn_size ? &in_desc : NULL, 0, &ctx,
+    status = InitializeSecurityContextW(cred, NULL, target, flags, 0, 0, alpn_size ? &in_desc : NULL, 0, &ctx,
                                         &out_desc, &attrs, NULL);
     if (status != SEC_I_CONTINUE_NEEDED)
     {
@@ -326,7 +394,7 @@ static int run_connection(const struct options *o, CredHandle *cred, int index)
         out_buf.BufferType = SECBUFFER_TOKEN;
         out_buf.cbBuffer = 0;
         out_buf.pvBuffer = NULL;
-        status = InitializeSecurityContextW(cred, &ctx, target, ISC_FLAGS, 0, 0, &in_desc, 0, NULL, &out_desc,
+        status = InitializeSecurityContextW(cred, &ctx, target, flags, 0, 0, &in_desc, 0, NULL, &out_desc,
                                             &attrs, NULL);
         if (out_buf.pvBuffer)
         {
@@ -336,6 +404,17 @@ static int run_connection(const struct options *o, CredHandle *cred, int index)
         if (status == SEC_E_INCOMPLETE_MESSAGE)
         {
             need_more = TRUE;
+            continue;
+        }
+        if (status == SEC_I_INCOMPLETE_CREDENTIALS)
+        {
+            /* Called again with the same input, as curl, .NET and the SDK sample do. */
+            if ((status = answer_request(o, cred, &ctx, index, &flags)))
+            {
+                ret = fail("answering SEC_I_INCOMPLETE_CREDENTIALS", status);
+                break;
+            }
+            need_more = FALSE;
             continue;
         }
         if (status != SEC_I_CONTINUE_NEEDED && status != SEC_E_OK)
@@ -488,12 +567,17 @@ int main(int argc, char **argv)
     {
         if (!strcmp(argv[i], "--trust-root") && i + 1 < argc) return root_store(argv[i + 1], TRUE);
         if (!strcmp(argv[i], "--untrust-root") && i + 1 < argc) return root_store(argv[i + 1], FALSE);
+        if (!strcmp(argv[i], "--add-my") && i + 1 < argc) return my_store(argv[i + 1], TRUE);
+        if (!strcmp(argv[i], "--remove-my") && i + 1 < argc) return my_store(argv[i + 1], FALSE);
         if (!strcmp(argv[i], "--validate")) o.validate = TRUE;
         else if (!strcmp(argv[i], "--proto") && i + 1 < argc) o.proto = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--target") && i + 1 < argc) o.target = argv[++i];
         else if (!strcmp(argv[i], "--alpn") && i + 1 < argc) o.alpn = argv[++i];
         else if (!strcmp(argv[i], "--client-pfx") && i + 1 < argc) o.client_pfx = argv[++i];
         else if (!strcmp(argv[i], "--connections") && i + 1 < argc) o.connections = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--late-pfx") && i + 1 < argc) o.late_pfx = argv[++i];
+        else if (!strcmp(argv[i], "--supplied")) o.supplied = TRUE;
+        else if (!strcmp(argv[i], "--default-creds")) o.default_creds = TRUE;
         else if (argv[i][0] == '-' && argv[i][1] == '-') { printf("error: usage\n"); return 1; }
         else if (pos == 0) { o.host = argv[i]; pos++; }
         else if (pos == 1) { o.port = argv[i]; pos++; }

@@ -14,6 +14,7 @@
 #include "engine_record.h"
 #include "engine_client.h"
 #include "engine_server.h"
+#include "engine_dtls.h"
 
 /* Wine's NTSTATUS is a 32-bit LONG, which is int on the LP64 Unix side. */
 typedef int unix_ntstatus;
@@ -142,6 +143,70 @@ static unix_ntstatus call_handshake(void *args)
     params->alert = step.alert;
     params->library_error = step.library_error;
     if (step.status == SG_OK) engine_session_info(session, &params->info);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_client_handshake(void *args)
+{
+    struct sg_handshake_params *params = args;
+    struct engine_session *session;
+    struct engine_step step;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->consumed = params->output_size = params->missing = 0;
+    params->alert = SG_ALERT_NONE;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session))
+        || !region_ok(params->input, params->input_size)
+        || !region_ok(params->output, params->output_capacity))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    engine_client_handshake(session, region(params->input), params->input_size,
+                            region(params->output), params->output_capacity, &step);
+    params->status = step.status;
+    params->consumed = step.consumed;
+    params->output_size = step.output_size;
+    params->missing = step.missing;
+    params->alert = step.alert;
+    params->library_error = step.library_error;
+    if (step.status == SG_OK) engine_session_info(session, &params->info);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_session_client_cert(void *args)
+{
+    struct sg_session_client_cert_params *params = args;
+    struct engine_session *session;
+    struct engine_cred *cred = NULL;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    if (!(session = engine_session_from_handle(params->session))
+        || (params->cred && !(cred = engine_cred_from_handle(params->cred))))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_client_cert_set(session, params->mode, cred);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_session_cert_request(void *args)
+{
+    struct sg_session_cert_request_params *params = args;
+    struct engine_session *session;
+    size_t size = 0;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->capacity))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_client_cert_request(session, region(params->buffer), params->capacity, &size,
+                                                &params->count, &params->requested);
+    params->size = size;
     return STATUS_SUCCESS;
 }
 
@@ -456,6 +521,142 @@ static unix_ntstatus call_session_query(void *args)
     return STATUS_SUCCESS;
 }
 
+/* ---- DTLS (engine_dtls.c) ---- */
+
+static unix_ntstatus call_dtls_session_create(void *args)
+{
+    struct sg_dtls_session_create_params *params = args;
+    struct engine_session *session;
+    struct engine_cred *cred;
+    int library_error = 0;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->session = 0;
+    params->library_error = 0;
+    if (!(cred = engine_cred_from_handle(params->cred)) || (params->flags & ~SG_SESSION_SERVER)
+        || !region_ok(params->server_name, params->server_name_size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_dtls_session_create(cred, !!(params->flags & SG_SESSION_SERVER),
+                                                region(params->server_name), params->server_name_size,
+                                                params->protocols, params->mtu, &session, &library_error);
+    params->library_error = library_error;
+    if (params->status == SG_OK) params->session = (uint64_t)(uintptr_t)session;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_dtls_handshake(void *args)
+{
+    struct sg_dtls_handshake_params *params = args;
+    struct engine_session *session;
+    struct engine_dtls_step step;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->consumed = params->output_size = params->more = 0;
+    params->alert = SG_ALERT_NONE;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session)) || !engine_session_is_datagram(session)
+        || !region_ok(params->input, params->input_size) || !region_ok(params->client_id, params->client_id_size)
+        || !region_ok(params->output, params->output_capacity))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    engine_dtls_handshake(session, region(params->input), params->input_size, region(params->client_id),
+                          params->client_id_size, region(params->output), params->output_capacity, &step);
+    params->status = step.status;
+    params->consumed = step.consumed;
+    params->output_size = step.output_size;
+    params->more = step.more;
+    params->alert = step.alert;
+    params->library_error = step.library_error;
+    if (step.status == SG_OK) engine_session_info(session, &params->info);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_dtls_encrypt(void *args)
+{
+    struct sg_encrypt_params *params = args;
+    struct engine_session *session;
+    struct engine_seal seal;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->header_used = params->trailer_used = 0;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session)) || !engine_session_is_datagram(session)
+        || !region_ok(params->header, params->header_size)
+        || !region_ok(params->data, params->data_size)
+        || !region_ok(params->trailer, params->trailer_size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    engine_dtls_encrypt(session, region(params->header), params->header_size, region(params->data),
+                        params->data_size, region(params->trailer), params->trailer_size, &seal);
+    params->status = seal.status;
+    params->header_used = seal.header_used;
+    params->trailer_used = seal.trailer_used;
+    params->library_error = seal.library_error;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_dtls_decrypt(void *args)
+{
+    struct sg_decrypt_params *params = args;
+    struct engine_session *session;
+    struct engine_open open;
+    uint32_t flags;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->consumed = params->data_offset = params->data_size = params->missing = 0;
+    params->flags = params->output_pending = 0;
+    params->alert = SG_ALERT_NONE;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session)) || !engine_session_is_datagram(session)
+        || !region_ok(params->buffer, params->size))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    engine_dtls_decrypt(session, region(params->buffer), params->size, &open, &flags);
+    params->status = open.status;
+    params->consumed = open.consumed;
+    params->data_offset = open.data_offset;
+    params->data_size = open.data_size;
+    params->missing = open.missing;
+    params->alert = open.alert;
+    params->library_error = open.library_error;
+    params->flags = flags;
+    params->output_pending = open.output_pending > UINT32_MAX ? UINT32_MAX : open.output_pending;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_dtls_control(void *args)
+{
+    struct sg_dtls_control_params *params = args;
+    struct engine_session *session;
+    size_t size = 0;
+    int more = 0, library_error = 0;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->output_size = params->more = 0;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session)) || !engine_session_is_datagram(session)
+        || !region_ok(params->output, params->output_capacity))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_dtls_control(session, params->what, &params->value, region(params->output),
+                                         params->output_capacity, &size, &more, &library_error);
+    params->output_size = size;
+    params->more = more;
+    params->library_error = library_error;
+    return STATUS_SUCCESS;
+}
+
 /* Designated entries: each call is bound to its code by name, whatever the order. */
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
@@ -480,6 +681,14 @@ const unixlib_entry_t __wine_unix_call_funcs[] =
     [unix_cred_add_cert] = call_cred_add_cert,
     [unix_cred_set_server] = call_cred_set_server,
     [unix_session_set_server] = call_session_set_server,
+    [unix_client_handshake] = call_client_handshake,
+    [unix_session_client_cert] = call_session_client_cert,
+    [unix_session_cert_request] = call_session_cert_request,
+    [unix_dtls_session_create] = call_dtls_session_create,
+    [unix_dtls_handshake] = call_dtls_handshake,
+    [unix_dtls_encrypt] = call_dtls_encrypt,
+    [unix_dtls_decrypt] = call_dtls_decrypt,
+    [unix_dtls_control] = call_dtls_control,
 };
 
 _Static_assert(sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == unix_funcs_count,

@@ -24,6 +24,8 @@
 
 #include "engine.h"
 #include "engine_server.h"
+#include "engine_dtls.h"
+#include "engine_client.h"
 
 #define CRED_MAGIC     0x53474352u  /* "SGCR" */
 #define SESSION_MAGIC  0x53475353u  /* "SGSS" */
@@ -78,6 +80,8 @@ struct engine_session
     struct engine_buffer *push_target;
     struct sg_session_info info;
     int renegotiating;              /* client: a HelloRequest arrived, engine_handshake may run again */
+    struct engine_dtls *dtls;       /* datagram sessions: DTLS transport and state (engine_dtls.c) */
+    struct engine_client_cert *client_cert; /* client: certificate request handling (engine_clientcert.c) */
 };
 
 /* ---- process ---- */
@@ -556,7 +560,26 @@ static int is_ip_literal(const char *name, size_t size)
     return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
 }
 
+static enum sg_status session_create(struct engine_cred *cred, int server, int datagram,
+                                     const char *server_name, size_t server_name_size,
+                                     struct engine_session **out, int *library_error);
+
 enum sg_status engine_session_create(struct engine_cred *cred, int server,
+                                     const char *server_name, size_t server_name_size,
+                                     struct engine_session **out, int *library_error)
+{
+    return session_create(cred, server, 0, server_name, server_name_size, out, library_error);
+}
+
+/* DTLS: a session in GnuTLS's datagram mode; engine_dtls.c replaces its transport. */
+enum sg_status engine_session_create_datagram(struct engine_cred *cred, int server,
+                                              const char *server_name, size_t server_name_size,
+                                              struct engine_session **out, int *library_error)
+{
+    return session_create(cred, server, 1, server_name, server_name_size, out, library_error);
+}
+
+static enum sg_status session_create(struct engine_cred *cred, int server, int datagram,
                                      const char *server_name, size_t server_name_size,
                                      struct engine_session **out, int *library_error)
 {
@@ -578,6 +601,7 @@ enum sg_status engine_session_create(struct engine_cred *cred, int server,
     s->push_target = &s->out;
 
     flags = (server ? GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET : GNUTLS_CLIENT) | GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_REKEY;
+    if (datagram) flags |= GNUTLS_DATAGRAM | GNUTLS_NO_TICKETS;  /* DTLS servers resume by session id */
     if ((ret = gnutls_init(&s->tls, flags)) < 0) goto fail;
     s->cred = cred;
     cred_addref(cred);
@@ -614,6 +638,8 @@ void engine_session_free(struct engine_session *s)
     if (!s) return;
     s->magic = DEAD_MAGIC;
     if (s->tls) gnutls_deinit(s->tls);
+    engine_dtls_free(s->dtls);
+    engine_client_cert_free(s->client_cert);  /* after gnutls_deinit: it owns credentials the session used */
     if (s->out.data) gnutls_memset(s->out.data, 0, s->out.cap);
     buffer_free(&s->out);
     buffer_free(&s->rec);
@@ -883,8 +909,10 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
     {
         size_t pos = s->in.pos;
         ret = gnutls_handshake(s->tls);
-        /* A warning alert (e.g. unrecognized_name) does not end the handshake; each one
-         * consumed a record, which bounds this loop. */
+        /* A warning alert (e.g. unrecognized_name) does not end the handshake, and GnuTLS
+         * stops after each record of a handshake message split across records; go on
+         * while whole records are left. Each round consumed a record: that bounds the loop. */
+        if (ret == GNUTLS_E_AGAIN && s->in.pos > pos && s->in.pos < s->in.whole) continue;
         if (ret != GNUTLS_E_WARNING_ALERT_RECEIVED || s->in.pos == pos) break;
         step->alert = gnutls_alert_get(s->tls);
     }
@@ -918,6 +946,9 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
         step->alert = send_alert_for(s, ret);
     }
     deliver_output(s, output, output_capacity, &step->output_size);
+    /* Established and nothing pending: the token buffer is idle until a rare alert,
+     * close_notify or renegotiation (buffer_append allocates it again). */
+    if (s->handshake_done && !s->out.len) buffer_free(&s->out);
 }
 
 void engine_take_output(struct engine_session *s, uint8_t *output, size_t capacity, size_t *output_size)
@@ -1167,6 +1198,21 @@ int engine_session_handshake_done(const struct engine_session *s)
     return s->handshake_done;
 }
 
+struct engine_client_cert **engine_session_client_cert(struct engine_session *s)
+{
+    return &s->client_cert;
+}
+
+void *engine_cred_gnutls_certs(struct engine_cred *cred)
+{
+    return cred->certs;
+}
+
+void engine_cred_addref(struct engine_cred *cred)
+{
+    cred_addref(cred);
+}
+
 int engine_cred_replace_priority(struct engine_cred *cred, const char *priority)
 {
     gnutls_priority_t prio;
@@ -1196,6 +1242,20 @@ enum sg_status engine_send_alert(struct engine_session *s, uint32_t level, uint3
     }
     if (level == GNUTLS_AL_FATAL) s->failed = SG_ERR_ILLEGAL_MESSAGE;
     return SG_OK;
+}
+
+/* ---- accessors for engine_dtls.c (engine_dtls.h) ---- */
+
+struct engine_dtls **engine_session_dtls(struct engine_session *s)
+{
+    return &s->dtls;
+}
+
+struct sg_session_info *engine_session_complete(struct engine_session *s)
+{
+    s->handshake_done = 1;
+    describe_session(s);
+    return &s->info;
 }
 
 /* ---- accessors for engine_server.c (engine_server.h) ---- */

@@ -17,6 +17,10 @@
 void *engine_session_gnutls(struct engine_session *session);   /* gnutls_session_t */
 int engine_session_is_server(const struct engine_session *session);
 int engine_session_handshake_done(const struct engine_session *session);
+struct engine_client_cert;
+struct engine_client_cert **engine_session_client_cert(struct engine_session *session);
+void *engine_cred_gnutls_certs(struct engine_cred *cred);    /* gnutls_certificate_credentials_t */
+void engine_cred_addref(struct engine_cred *cred);
 /* Replaces the credential's priority cache (sessions created later use it); GnuTLS error or 0. */
 int engine_cred_replace_priority(struct engine_cred *cred, const char *priority);
 
@@ -41,6 +45,23 @@ enum sg_status engine_session_get_resume(struct engine_session *session, uint8_t
 
 /* Client, before the first handshake step: resume from data. */
 enum sg_status engine_session_set_resume(struct engine_session *session, const uint8_t *data, size_t size);
+
+/* engine_clientcert.c: the server's CertificateRequest on the client side. */
+
+/* SG_CLIENT_CERT_ASK: pause the handshake (SG_CREDENTIALS_NEEDED) when the server asks for
+ * a certificate. SG_CLIENT_CERT_ANSWER: answer with answer_cred's certificate (NULL: none). */
+enum sg_status engine_client_cert_set(struct engine_session *session, uint32_t mode, struct engine_cred *answer_cred);
+
+/* A client handshake step that watches for the server's CertificateRequest (see
+ * engine_handshake for the rest). */
+void engine_client_handshake(struct engine_session *session, const uint8_t *input, size_t input_size,
+                             uint8_t *output, size_t output_capacity, struct engine_step *step);
+
+/* The certificate authorities the server named: LE uint32 length + DER name, each. */
+enum sg_status engine_client_cert_request(struct engine_session *session, uint8_t *buffer, size_t capacity,
+                                          size_t *size, uint32_t *count, uint32_t *requested);
+
+void engine_client_cert_free(struct engine_client_cert *cc);
 
 #pragma GCC visibility pop
 
