@@ -654,6 +654,7 @@ SECURITY_STATUS sg_query_context_attributes(CtxtHandle *handle, ULONG attribute,
     case SECPKG_ATTR_UNIQUE_BINDINGS:    return query_unique_bindings(ctx, buffer);
     case SECPKG_ATTR_KEYING_MATERIAL:    return query_keying_material(ctx, buffer);
     case SECPKG_ATTR_CERT_TRUST_STATUS:  return query_cert_trust_status(ctx, buffer);
+    case 0x6c /* SECPKG_ATTR_SRTP_PARAMETERS */: return sg_dgram_srtp_parameters(ctx, buffer);
     default:
         FIXME("attribute %#lx not supported\n", attribute);
         return SEC_E_UNSUPPORTED_FUNCTION;

@@ -15,6 +15,11 @@
  *  - failing that, SEC_I_INCOMPLETE_CREDENTIALS; the next call continues the handshake
  *    with the certificate of the credential it passes (an empty Certificate message
  *    when it has none), whether or not it repeats the input.
+ * One deliberate difference: when default certificates are allowed but none matches, the
+ * handshake goes on without a certificate instead of returning SEC_I_INCOMPLETE_CREDENTIALS.
+ * Wine's own winhttp and wininet acquire credentials that way and treat the status as a
+ * failure (Windows' WinHTTP turns it into ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED); callers
+ * that handle it set SCH_CRED_NO_DEFAULT_CREDS (.NET, the SDK sample) and still get it.
  */
 
 #include "secur32_priv.h"
@@ -178,7 +183,19 @@ BOOL sg_client_cert_default(struct sg_ctx *ctx, ULONG req)
             ret = !answer(ctx, unix_cred);
             sg_cred_engine_free(unix_cred);  /* the session keeps its own reference */
         }
+        else
+        {
+            /* Its key cannot be used (not exportable, CNG, mismatched): as if there were none. */
+            WARN("default client certificate unusable, continuing without one\n");
+            ret = !answer(ctx, 0);
+        }
         CertFreeCertificateContext(cert);
+    }
+    else
+    {
+        /* See the top of the file: no question for callers that allow default certificates. */
+        FIXME("no default client certificate for %lu authorities: continuing without one\n", list.count);
+        ret = !answer(ctx, 0);
     }
     sg_free(list.data);
     return ret;

@@ -23,10 +23,25 @@ WINE_DEFAULT_DEBUG_CHANNEL(schannel);
 #define SECPKG_ATTR_DTLS_MTU 34
 #endif
 
+#ifndef SECBUFFER_SRTP_PROTECTION_PROFILES
+#define SECBUFFER_SRTP_PROTECTION_PROFILES 19
+#endif
+#ifndef SECBUFFER_SRTP_MASTER_KEY_IDENTIFIER
+#define SECBUFFER_SRTP_MASTER_KEY_IDENTIFIER 20
+#endif
+
 /* SEC_DTLS_MTU (sspi.h) */
 struct dgram_mtu
 {
     unsigned short PathMTU;
+};
+
+/* SecPkgContext_SrtpParameters (sspi.h) */
+struct dgram_srtp_parameters
+{
+    USHORT ProtectionProfile;
+    BYTE MasterKeyIdentifierSize;
+    BYTE *MasterKeyIdentifier;
 };
 
 #define DGRAM_SCRATCH (SG_DTLS_MAX_MTU + 1)
@@ -84,6 +99,81 @@ static USHORT input_mtu(SecBufferDesc *input)
 
     if (!buffer || buffer->cbBuffer < sizeof(struct dgram_mtu) || !buffer->pvBuffer) return 0;
     return ((const struct dgram_mtu *)buffer->pvBuffer)->PathMTU;
+}
+
+static SECURITY_STATUS dgram_control_in(struct sg_ctx *ctx, UINT32 what, const void *data, ULONG size)
+{
+    struct sg_dtls_control_params params = { 0 };
+
+    params.session = ctx->session;
+    params.what = what;
+    params.output = (ULONG_PTR)data;
+    params.output_capacity = size;
+    if (sg_unix_call(unix_dtls_control, &params)) return SEC_E_INTERNAL_ERROR;
+    if (params.status == SG_OK) return SEC_E_OK;
+    return params.status == SG_ERR_NO_MEMORY ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_INVALID_PARAMETER;
+}
+
+/* DTLS-SRTP (RFC 5764) from the first call's input: SECBUFFER_SRTP_PROTECTION_PROFILES holds
+ * SEC_SRTP_PROTECTION_PROFILES (ProfilesSize in bytes, then the profile ids as they go on the
+ * wire, big-endian, in order of preference), SECBUFFER_SRTP_MASTER_KEY_IDENTIFIER holds
+ * SEC_SRTP_MASTER_KEY_IDENTIFIER. Profiles the engine lacks are left out of the offer. */
+static SECURITY_STATUS dgram_apply_srtp(struct sg_ctx *ctx, SecBufferDesc *input)
+{
+    SecBuffer *profiles = input ? sg_find_buffer(input, SECBUFFER_SRTP_PROTECTION_PROFILES, 0) : NULL;
+    SecBuffer *mki = input ? sg_find_buffer(input, SECBUFFER_SRTP_MASTER_KEY_IDENTIFIER, 0) : NULL;
+    SECURITY_STATUS status;
+    const BYTE *p;
+    USHORT size;
+
+    if (profiles && profiles->cbBuffer)
+    {
+        if (!profiles->pvBuffer || profiles->cbBuffer < sizeof(USHORT)) return SEC_E_INVALID_PARAMETER;
+        p = profiles->pvBuffer;
+        memcpy(&size, p, sizeof(size));
+        if ((size & 1) || size > profiles->cbBuffer - sizeof(USHORT))
+        {
+            WARN("SRTP profile list of %u bytes in a buffer of %lu\n", size, profiles->cbBuffer);
+            return SEC_E_INVALID_PARAMETER;
+        }
+        TRACE("SRTP: %u profiles offered\n", size / 2);
+        if ((status = dgram_control_in(ctx, SG_DTLS_SET_SRTP_PROFILES, p + sizeof(USHORT), size))) return status;
+    }
+    if (mki && mki->cbBuffer)
+    {
+        if (!mki->pvBuffer) return SEC_E_INVALID_PARAMETER;
+        p = mki->pvBuffer;
+        if (p[0] > mki->cbBuffer - 1) return SEC_E_INVALID_PARAMETER;
+        if ((status = dgram_control_in(ctx, SG_DTLS_SET_SRTP_MKI, p + 1, p[0]))) return status;
+    }
+    return SEC_E_OK;
+}
+
+/* SECPKG_ATTR_SRTP_PARAMETERS: the negotiated profile as on the wire (big-endian, as Schannel
+ * reports it), 0 when the peers agreed on none; the MKI in a FreeContextBuffer allocation. */
+SECURITY_STATUS sg_dgram_srtp_parameters(struct sg_ctx *ctx, void *buffer)
+{
+    struct dgram_srtp_parameters *out = buffer;
+    struct sg_dtls_control_params params = { 0 };
+    BYTE mki[256];
+
+    if (!ctx->datagram) return SEC_E_UNSUPPORTED_FUNCTION;
+    params.session = ctx->session;
+    params.what = SG_DTLS_GET_SRTP;
+    params.output = (ULONG_PTR)mki;
+    params.output_capacity = sizeof(mki);
+    if (sg_unix_call(unix_dtls_control, &params) || params.status != SG_OK || params.output_size > 255)
+        return SEC_E_INTERNAL_ERROR;
+    out->ProtectionProfile = (USHORT)(((params.value & 0xff) << 8) | ((params.value >> 8) & 0xff));
+    out->MasterKeyIdentifierSize = params.output_size;
+    out->MasterKeyIdentifier = NULL;
+    if (params.output_size)
+    {
+        if (!(out->MasterKeyIdentifier = sg_context_buffer_alloc(params.output_size)))
+            return SEC_E_INSUFFICIENT_MEMORY;
+        memcpy(out->MasterKeyIdentifier, mki, params.output_size);
+    }
+    return SEC_E_OK;
 }
 
 static void dgram_ctx_free(struct sg_ctx *ctx)
@@ -151,6 +241,14 @@ static SECURITY_STATUS dgram_ctx_create(struct sg_cred *cred, BOOL server, const
         return params.status == SG_ERR_NO_MEMORY ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_INTERNAL_ERROR;
     }
     ctx->session = params.session;
+    {
+        SECURITY_STATUS status = dgram_apply_srtp(ctx, input);
+        if (status)
+        {
+            dgram_ctx_free(ctx);
+            return status;
+        }
+    }
     *ret = ctx;
     return SEC_E_OK;
 }
@@ -476,8 +574,14 @@ SECURITY_STATUS sg_dgram_decrypt_message(CtxtHandle *handle, SecBufferDesc *mess
         if (params.flags & SG_DECRYPT_DTLS_REPLAY) return SEC_E_OUT_OF_SEQUENCE;
         if (params.flags & SG_DECRYPT_DTLS_DISCARDED) return SEC_E_DECRYPT_FAILURE;
         /* The peer resent its last flight: ours is queued again, the caller fetches it with
-         * ISC/ASC. */
-        if (params.output_pending) return SEC_I_RENEGOTIATE;
+         * ISC/ASC. As for a renegotiation the caller gets a SECBUFFER_EXTRA to pass to that call
+         * (programs written for Windows insist on one): the datagram from this record on, which
+         * the established context does not need. */
+        if (params.output_pending)
+        {
+            set_buffer(message, 3, SECBUFFER_EXTRA, base, total);
+            return SEC_I_RENEGOTIATE;
+        }
         return SEC_E_OK;
     case SG_INCOMPLETE:
         if ((spare = sg_find_buffer(message, SECBUFFER_EMPTY, 0)))

@@ -214,6 +214,7 @@ SECURITY_STATUS sg_dgram_encrypt_message(CtxtHandle *handle, ULONG qop, SecBuffe
 SECURITY_STATUS sg_dgram_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, ULONG seq, ULONG *qop);
 SECURITY_STATUS sg_dgram_mtu_attribute(CtxtHandle *handle, void *buffer, ULONG size, BOOL set);
 DWORD sg_dgram_sp_protocol(const struct sg_ctx *ctx);
+SECURITY_STATUS sg_dgram_srtp_parameters(struct sg_ctx *ctx, void *buffer);
 
 /* attributes.c */
 SECURITY_STATUS sg_query_context_attributes(CtxtHandle *handle, ULONG attribute, void *buffer, BOOL unicode);

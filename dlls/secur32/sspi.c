@@ -7,6 +7,14 @@
  * of them (negotiate.c). Every handle carries its family in its tag (handles.c); each entry
  * point looks the handle up first, so a NULL, garbage, freed or wrong-kind handle gives
  * SEC_E_INVALID_HANDLE before any package sees it.
+ *
+ * That lookup pins the handle (handles.c) until the call returns: a DeleteSecurityContext or
+ * FreeCredentialsHandle from another thread only unpublishes the handle, and the object
+ * goes when the last call using it ends. The packages' own lookups of the same handle
+ * values during the call therefore find the pinned object or nothing. Calls on one context
+ * run one at a time (a concurrent EncryptMessage and DecryptMessage, as .NET's SslStream
+ * makes them, share the engine session); calls on different contexts and credentials run
+ * in parallel.
  */
 
 #include "secur32_priv.h"
@@ -26,25 +34,46 @@ SECURITY_STATUS WINAPI QueryCredentialsAttributesExA(CredHandle *cred, ULONG att
 SECURITY_STATUS WINAPI SetCredentialsAttributesW(CredHandle *cred, ULONG attribute, void *buffer, ULONG size);
 SECURITY_STATUS WINAPI SetCredentialsAttributesA(CredHandle *cred, ULONG attribute, void *buffer, ULONG size);
 
-/* The LSA package object behind an LSA or Negotiate context handle, or NULL. */
-static struct sg_lsa_object *lsa_context(const CtxtHandle *context)
+/* The LSA package object behind a pinned LSA or Negotiate context handle, or NULL. */
+static struct sg_lsa_object *lsa_context(const struct sg_pin *pin)
 {
-    switch (sg_handle_kind_of(context))
+    switch (pin->kind)
     {
-    case SG_HANDLE_LSA_CTX: return sg_handle_get(SG_HANDLE_LSA_CTX, context);
-    case SG_HANDLE_NEGO_CTX: return sg_nego_ctx_package(sg_handle_get(SG_HANDLE_NEGO_CTX, context));
+    case SG_HANDLE_LSA_CTX: return pin->object;
+    case SG_HANDLE_NEGO_CTX: return sg_nego_ctx_package(pin->object);
     default: return NULL;
     }
 }
 
-static struct sg_lsa_object *lsa_credentials(const CredHandle *cred)
+static struct sg_lsa_object *lsa_credentials(const struct sg_pin *pin)
 {
-    switch (sg_handle_kind_of(cred))
+    switch (pin->kind)
     {
-    case SG_HANDLE_LSA_CRED: return sg_handle_get(SG_HANDLE_LSA_CRED, cred);
-    case SG_HANDLE_NEGO_CRED: return sg_nego_cred_package(sg_handle_get(SG_HANDLE_NEGO_CRED, cred));
+    case SG_HANDLE_LSA_CRED: return pin->object;
+    case SG_HANDLE_NEGO_CRED: return sg_nego_cred_package(pin->object);
     default: return NULL;
     }
+}
+
+/* Destructors of the LSA and Negotiate objects, run when their handle's last user ends. */
+static void lsa_object_destroy_cred(void *object)
+{
+    sg_lsa_free_credentials(object);
+}
+
+static void nego_object_destroy_cred(void *object)
+{
+    sg_nego_free_credentials(object);
+}
+
+static void lsa_object_destroy_ctx(void *object)
+{
+    sg_lsa_delete_context(object);
+}
+
+static void nego_object_destroy_ctx(void *object)
+{
+    sg_nego_delete_context(object);
 }
 
 static WCHAR *strdup_nAW(const unsigned char *str, ULONG len, ULONG *lenW)
@@ -178,19 +207,17 @@ SECURITY_STATUS WINAPI AcquireCredentialsHandleA(SEC_CHAR *principal, SEC_CHAR *
 
 SECURITY_STATUS WINAPI FreeCredentialsHandle(CredHandle *cred)
 {
-    void *object;
-
     TRACE("%p\n", cred);
     switch (sg_handle_kind_of(cred))
     {
     case SG_HANDLE_CRED:
         return sg_free_credentials(cred);
     case SG_HANDLE_LSA_CRED:
-        if (!(object = sg_handle_free(SG_HANDLE_LSA_CRED, cred))) break;
-        return sg_lsa_free_credentials(object);
+        if (!sg_handle_free(SG_HANDLE_LSA_CRED, cred, lsa_object_destroy_cred)) break;
+        return SEC_E_OK;
     case SG_HANDLE_NEGO_CRED:
-        if (!(object = sg_handle_free(SG_HANDLE_NEGO_CRED, cred))) break;
-        return sg_nego_free_credentials(object);
+        if (!sg_handle_free(SG_HANDLE_NEGO_CRED, cred, nego_object_destroy_cred)) break;
+        return SEC_E_OK;
     default:
         break;
     }
@@ -224,13 +251,18 @@ static SECURITY_STATUS query_credentials(CredHandle *cred, ULONG attribute, void
 {
     struct sg_lsa_object *object;
     SECURITY_STATUS status;
+    struct sg_pin pin;
 
-    if (sg_handle_kind_of(cred) == SG_HANDLE_CRED)
-        return sg_query_credentials_attributes(cred, attribute, buffer, unicode);
-    if (!(object = lsa_credentials(cred))) return SEC_E_INVALID_HANDLE;
-    if (!buffer) return SEC_E_INVALID_PARAMETER;
-    status = sg_lsa_query_credentials_attributes(object, attribute, buffer);
-    if (status == SEC_E_OK && !unicode) status = cred_attribute_WtoA(attribute, buffer);
+    if (sg_handle_pin(cred, FALSE, &pin) == SG_HANDLE_CRED)
+        status = sg_query_credentials_attributes(cred, attribute, buffer, unicode);
+    else if (!(object = lsa_credentials(&pin))) status = SEC_E_INVALID_HANDLE;
+    else if (!buffer) status = SEC_E_INVALID_PARAMETER;
+    else
+    {
+        status = sg_lsa_query_credentials_attributes(object, attribute, buffer);
+        if (status == SEC_E_OK && !unicode) status = cred_attribute_WtoA(attribute, buffer);
+    }
+    sg_handle_unpin(&pin);
     return status;
 }
 
@@ -262,10 +294,15 @@ SECURITY_STATUS WINAPI QueryCredentialsAttributesExA(CredHandle *cred, ULONG att
 static SECURITY_STATUS set_credentials(CredHandle *cred, ULONG attribute, void *buffer, ULONG size)
 {
     struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+    struct sg_pin pin;
 
-    if (sg_handle_kind_of(cred) == SG_HANDLE_CRED) return sg_set_credentials_attributes(cred, attribute, buffer, size);
-    if (!(object = lsa_credentials(cred))) return SEC_E_INVALID_HANDLE;
-    return sg_lsa_set_credentials_attributes(object, attribute, buffer, size);
+    if (sg_handle_pin(cred, FALSE, &pin) == SG_HANDLE_CRED)
+        status = sg_set_credentials_attributes(cred, attribute, buffer, size);
+    else if (!(object = lsa_credentials(&pin))) status = SEC_E_INVALID_HANDLE;
+    else status = sg_lsa_set_credentials_attributes(object, attribute, buffer, size);
+    sg_handle_unpin(&pin);
+    return status;
 }
 
 SECURITY_STATUS WINAPI SetCredentialsAttributesW(CredHandle *cred, ULONG attribute, void *buffer, ULONG size)
@@ -322,14 +359,14 @@ static enum family family_of_kind(enum sg_handle_kind kind)
     }
 }
 
-static enum family family_of(CredHandle *cred, CtxtHandle *context)
+static enum family family_of(const struct sg_pin *cred_pin, CtxtHandle *context, const struct sg_pin *ctx_pin)
 {
-    enum sg_handle_kind cred_kind = cred ? sg_handle_kind_of(cred) : 0;
+    enum sg_handle_kind cred_kind = cred_pin->kind;
     enum sg_handle_kind ctx_kind;
 
     if (context)
     {
-        ctx_kind = sg_handle_kind_of(context);
+        ctx_kind = ctx_pin->kind;
         if (ctx_kind != SG_HANDLE_CTX && ctx_kind != SG_HANDLE_LSA_CTX && ctx_kind != SG_HANDLE_NEGO_CTX)
             return FAMILY_NONE;
         if (cred_kind && family_of_kind(cred_kind) != family_of_kind(ctx_kind)) return FAMILY_NONE;
@@ -356,13 +393,14 @@ static SECURITY_STATUS publish_context(enum sg_handle_kind kind, CtxtHandle *con
     return SEC_E_INSUFFICIENT_MEMORY;
 }
 
-static SECURITY_STATUS initialize_context(CredHandle *cred, CtxtHandle *context, const WCHAR *target, ULONG req,
-                                          ULONG data_rep, SecBufferDesc *input, CtxtHandle *new_context,
-                                          SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
+static SECURITY_STATUS initialize_pinned(const struct sg_pin *cred_pin, const struct sg_pin *ctx_pin,
+                                         CredHandle *cred, CtxtHandle *context, const WCHAR *target, ULONG req,
+                                         ULONG data_rep, SecBufferDesc *input, CtxtHandle *new_context,
+                                         SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
 {
     SECURITY_STATUS status;
 
-    switch (family_of(cred, context))
+    switch (family_of(cred_pin, context, ctx_pin))
     {
     case FAMILY_SCHANNEL:
         return sg_initialize_context(cred, context, target, req, input, new_context, output, attrs, expiry);
@@ -371,9 +409,8 @@ static SECURITY_STATUS initialize_context(CredHandle *cred, CtxtHandle *context,
         struct sg_lsa_object *object = NULL;
 
         if (!new_context) return SEC_E_INVALID_HANDLE;
-        status = sg_lsa_initialize_context(context ? NULL : sg_handle_get(SG_HANDLE_LSA_CRED, cred),
-                                           context ? sg_handle_get(SG_HANDLE_LSA_CTX, context) : NULL, target,
-                                           req, data_rep, input, &object, output, attrs, expiry);
+        status = sg_lsa_initialize_context(context ? NULL : cred_pin->object, context ? ctx_pin->object : NULL,
+                                           target, req, data_rep, input, &object, output, attrs, expiry);
         return publish_context(SG_HANDLE_LSA_CTX, context, object, new_context, status);
     }
     case FAMILY_NEGO:
@@ -381,14 +418,30 @@ static SECURITY_STATUS initialize_context(CredHandle *cred, CtxtHandle *context,
         struct sg_nego_ctx *object = NULL;
 
         if (!new_context) return SEC_E_INVALID_HANDLE;
-        status = sg_nego_initialize_context(context ? NULL : sg_handle_get(SG_HANDLE_NEGO_CRED, cred),
-                                            context ? sg_handle_get(SG_HANDLE_NEGO_CTX, context) : NULL, target,
-                                            req, data_rep, input, &object, output, attrs, expiry);
+        status = sg_nego_initialize_context(context ? NULL : cred_pin->object, context ? ctx_pin->object : NULL,
+                                            target, req, data_rep, input, &object, output, attrs, expiry);
         return publish_context(SG_HANDLE_NEGO_CTX, context, object, new_context, status);
     }
     default:
         return SEC_E_INVALID_HANDLE;
     }
+}
+
+/* The credential is pinned without its lock; the context is pinned and locked. */
+static SECURITY_STATUS initialize_context(CredHandle *cred, CtxtHandle *context, const WCHAR *target, ULONG req,
+                                          ULONG data_rep, SecBufferDesc *input, CtxtHandle *new_context,
+                                          SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
+{
+    struct sg_pin cred_pin, ctx_pin;
+    SECURITY_STATUS status;
+
+    sg_handle_pin(cred, FALSE, &cred_pin);
+    sg_handle_pin(context, TRUE, &ctx_pin);
+    status = initialize_pinned(&cred_pin, &ctx_pin, cred, context, target, req, data_rep, input, new_context, output,
+                               attrs, expiry);
+    sg_handle_unpin(&ctx_pin);
+    sg_handle_unpin(&cred_pin);
+    return status;
 }
 
 SECURITY_STATUS WINAPI InitializeSecurityContextW(CredHandle *cred, CtxtHandle *context, SEC_WCHAR *target,
@@ -415,14 +468,13 @@ SECURITY_STATUS WINAPI InitializeSecurityContextA(CredHandle *cred, CtxtHandle *
     return status;
 }
 
-SECURITY_STATUS WINAPI AcceptSecurityContext(CredHandle *cred, CtxtHandle *context, SecBufferDesc *input,
-                                             ULONG req, ULONG data_rep, CtxtHandle *new_context,
-                                             SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
+static SECURITY_STATUS accept_pinned(const struct sg_pin *cred_pin, const struct sg_pin *ctx_pin, CredHandle *cred,
+                                     CtxtHandle *context, SecBufferDesc *input, ULONG req, ULONG data_rep,
+                                     CtxtHandle *new_context, SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
 {
     SECURITY_STATUS status;
 
-    TRACE("%p %p %p %#lx %p\n", cred, context, input, req, new_context);
-    switch (family_of(cred, context))
+    switch (family_of(cred_pin, context, ctx_pin))
     {
     case FAMILY_SCHANNEL:
         return sg_accept_context(cred, context, input, req, new_context, output, attrs, expiry);
@@ -431,9 +483,8 @@ SECURITY_STATUS WINAPI AcceptSecurityContext(CredHandle *cred, CtxtHandle *conte
         struct sg_lsa_object *object = NULL;
 
         if (!new_context) return SEC_E_INVALID_HANDLE;
-        status = sg_lsa_accept_context(context ? NULL : sg_handle_get(SG_HANDLE_LSA_CRED, cred),
-                                       context ? sg_handle_get(SG_HANDLE_LSA_CTX, context) : NULL, input, req,
-                                       data_rep, &object, output, attrs, expiry);
+        status = sg_lsa_accept_context(context ? NULL : cred_pin->object, context ? ctx_pin->object : NULL, input,
+                                       req, data_rep, &object, output, attrs, expiry);
         return publish_context(SG_HANDLE_LSA_CTX, context, object, new_context, status);
     }
     case FAMILY_NEGO:
@@ -441,9 +492,8 @@ SECURITY_STATUS WINAPI AcceptSecurityContext(CredHandle *cred, CtxtHandle *conte
         struct sg_nego_ctx *object = NULL;
 
         if (!new_context) return SEC_E_INVALID_HANDLE;
-        status = sg_nego_accept_context(context ? NULL : sg_handle_get(SG_HANDLE_NEGO_CRED, cred),
-                                        context ? sg_handle_get(SG_HANDLE_NEGO_CTX, context) : NULL, input, req,
-                                        data_rep, &object, output, attrs, expiry);
+        status = sg_nego_accept_context(context ? NULL : cred_pin->object, context ? ctx_pin->object : NULL, input,
+                                        req, data_rep, &object, output, attrs, expiry);
         return publish_context(SG_HANDLE_NEGO_CTX, context, object, new_context, status);
     }
     default:
@@ -451,21 +501,37 @@ SECURITY_STATUS WINAPI AcceptSecurityContext(CredHandle *cred, CtxtHandle *conte
     }
 }
 
+SECURITY_STATUS WINAPI AcceptSecurityContext(CredHandle *cred, CtxtHandle *context, SecBufferDesc *input,
+                                             ULONG req, ULONG data_rep, CtxtHandle *new_context,
+                                             SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
+{
+    struct sg_pin cred_pin, ctx_pin;
+    SECURITY_STATUS status;
+
+    TRACE("%p %p %p %#lx %p\n", cred, context, input, req, new_context);
+    sg_handle_pin(cred, FALSE, &cred_pin);
+    sg_handle_pin(context, TRUE, &ctx_pin);
+    status = accept_pinned(&cred_pin, &ctx_pin, cred, context, input, req, data_rep, new_context, output, attrs,
+                           expiry);
+    sg_handle_unpin(&ctx_pin);
+    sg_handle_unpin(&cred_pin);
+    return status;
+}
+
+/* Only unpublishes the handle: a call still running on the context keeps it until it ends. */
 SECURITY_STATUS WINAPI DeleteSecurityContext(CtxtHandle *context)
 {
-    void *object;
-
     TRACE("%p\n", context);
     switch (sg_handle_kind_of(context))
     {
     case SG_HANDLE_CTX:
         return sg_delete_context(context);
     case SG_HANDLE_LSA_CTX:
-        if (!(object = sg_handle_free(SG_HANDLE_LSA_CTX, context))) break;
-        return sg_lsa_delete_context(object);
+        if (!sg_handle_free(SG_HANDLE_LSA_CTX, context, lsa_object_destroy_ctx)) break;
+        return SEC_E_OK;
     case SG_HANDLE_NEGO_CTX:
-        if (!(object = sg_handle_free(SG_HANDLE_NEGO_CTX, context))) break;
-        return sg_nego_delete_context(object);
+        if (!sg_handle_free(SG_HANDLE_NEGO_CTX, context, nego_object_destroy_ctx)) break;
+        return SEC_E_OK;
     default:
         break;
     }
@@ -475,22 +541,30 @@ SECURITY_STATUS WINAPI DeleteSecurityContext(CtxtHandle *context)
 SECURITY_STATUS WINAPI CompleteAuthToken(CtxtHandle *context, SecBufferDesc *token)
 {
     struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+    struct sg_pin pin;
 
     TRACE("%p %p\n", context, token);
     /* Schannel never asks for it (no SEC_I_COMPLETE_NEEDED). */
-    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return SEC_E_UNSUPPORTED_FUNCTION;
-    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
-    return sg_lsa_complete_auth_token(object, token);
+    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = SEC_E_UNSUPPORTED_FUNCTION;
+    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
+    else status = sg_lsa_complete_auth_token(object, token);
+    sg_handle_unpin(&pin);
+    return status;
 }
 
 SECURITY_STATUS WINAPI ApplyControlToken(CtxtHandle *context, SecBufferDesc *input)
 {
     struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+    struct sg_pin pin;
 
     TRACE("%p %p\n", context, input);
-    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return sg_apply_control_token(context, input);
-    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
-    return sg_lsa_apply_control_token(object, input);
+    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = sg_apply_control_token(context, input);
+    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
+    else status = sg_lsa_apply_control_token(object, input);
+    sg_handle_unpin(&pin);
+    return status;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -608,13 +682,17 @@ static SECURITY_STATUS lsa_query_context_a(struct sg_lsa_object *object, ULONG a
 static SECURITY_STATUS query_context(CtxtHandle *context, ULONG attribute, void *buffer, BOOL unicode)
 {
     struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+    struct sg_pin pin;
 
-    if (sg_handle_kind_of(context) == SG_HANDLE_CTX)
-        return sg_query_context_attributes(context, attribute, buffer, unicode);
-    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
-    if (!buffer) return SEC_E_INVALID_PARAMETER;
-    if (unicode) return sg_lsa_query_context_attributes(object, attribute, buffer);
-    return lsa_query_context_a(object, attribute, buffer);
+    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX)
+        status = sg_query_context_attributes(context, attribute, buffer, unicode);
+    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
+    else if (!buffer) status = SEC_E_INVALID_PARAMETER;
+    else if (unicode) status = sg_lsa_query_context_attributes(object, attribute, buffer);
+    else status = lsa_query_context_a(object, attribute, buffer);
+    sg_handle_unpin(&pin);
+    return status;
 }
 
 SECURITY_STATUS WINAPI QueryContextAttributesW(CtxtHandle *context, ULONG attribute, void *buffer)
@@ -645,11 +723,15 @@ SECURITY_STATUS WINAPI QueryContextAttributesExA(CtxtHandle *context, ULONG attr
 static SECURITY_STATUS set_context(CtxtHandle *context, ULONG attribute, void *buffer, ULONG size)
 {
     struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+    struct sg_pin pin;
 
-    if (sg_handle_kind_of(context) == SG_HANDLE_CTX)
-        return sg_set_context_attributes(context, attribute, buffer, size);
-    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
-    return sg_lsa_set_context_attributes(object, attribute, buffer, size);
+    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX)
+        status = sg_set_context_attributes(context, attribute, buffer, size);
+    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
+    else status = sg_lsa_set_context_attributes(object, attribute, buffer, size);
+    sg_handle_unpin(&pin);
+    return status;
 }
 
 SECURITY_STATUS WINAPI SetContextAttributesW(CtxtHandle *context, ULONG attribute, void *buffer, ULONG size)
@@ -688,12 +770,16 @@ SECURITY_STATUS WINAPI RevertSecurityContext(CtxtHandle *context)
 SECURITY_STATUS WINAPI QuerySecurityContextToken(CtxtHandle *context, HANDLE *token)
 {
     struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+    struct sg_pin pin;
 
     TRACE("%p %p\n", context, token);
-    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return SEC_E_UNSUPPORTED_FUNCTION;
-    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
-    if (!token) return SEC_E_INVALID_PARAMETER;
-    return sg_lsa_query_context_token(object, token);
+    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = SEC_E_UNSUPPORTED_FUNCTION;
+    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
+    else if (!token) status = SEC_E_INVALID_PARAMETER;
+    else status = sg_lsa_query_context_token(object, token);
+    sg_handle_unpin(&pin);
+    return status;
 }
 
 SECURITY_STATUS WINAPI ExportSecurityContext(CtxtHandle *context, ULONG flags, SecBuffer *packed, void **token)
@@ -733,46 +819,62 @@ SECURITY_STATUS WINAPI ImportSecurityContextA(SEC_CHAR *package, SecBuffer *pack
 SECURITY_STATUS WINAPI EncryptMessage(CtxtHandle *context, ULONG qop, SecBufferDesc *message, ULONG seq)
 {
     struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+    struct sg_pin pin;
 
     TRACE("%p %#lx %p %lu\n", context, qop, message, seq);
-    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return sg_encrypt_message(context, qop, message, seq);
-    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
-    if (!message) return SEC_E_INVALID_TOKEN;
-    return sg_lsa_encrypt_message(object, qop, message, seq);
+    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = sg_encrypt_message(context, qop, message, seq);
+    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
+    else if (!message) status = SEC_E_INVALID_TOKEN;
+    else status = sg_lsa_encrypt_message(object, qop, message, seq);
+    sg_handle_unpin(&pin);
+    return status;
 }
 
 SECURITY_STATUS WINAPI DecryptMessage(CtxtHandle *context, SecBufferDesc *message, ULONG seq, ULONG *qop)
 {
     struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+    struct sg_pin pin;
 
     TRACE("%p %p %lu %p\n", context, message, seq, qop);
-    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return sg_decrypt_message(context, message, seq, qop);
-    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
-    if (!message) return SEC_E_INVALID_TOKEN;
-    return sg_lsa_decrypt_message(object, message, seq, qop);
+    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = sg_decrypt_message(context, message, seq, qop);
+    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
+    else if (!message) status = SEC_E_INVALID_TOKEN;
+    else status = sg_lsa_decrypt_message(object, message, seq, qop);
+    sg_handle_unpin(&pin);
+    return status;
 }
 
 SECURITY_STATUS WINAPI MakeSignature(CtxtHandle *context, ULONG qop, SecBufferDesc *message, ULONG seq)
 {
     struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+    struct sg_pin pin;
 
     TRACE("%p %#lx %p %lu\n", context, qop, message, seq);
     /* Schannel does not sign separately from its records. */
-    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return SEC_E_UNSUPPORTED_FUNCTION;
-    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
-    if (!message) return SEC_E_INVALID_TOKEN;
-    return sg_lsa_make_signature(object, qop, message, seq);
+    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = SEC_E_UNSUPPORTED_FUNCTION;
+    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
+    else if (!message) status = SEC_E_INVALID_TOKEN;
+    else status = sg_lsa_make_signature(object, qop, message, seq);
+    sg_handle_unpin(&pin);
+    return status;
 }
 
 SECURITY_STATUS WINAPI VerifySignature(CtxtHandle *context, SecBufferDesc *message, ULONG seq, ULONG *qop)
 {
     struct sg_lsa_object *object;
+    SECURITY_STATUS status;
+    struct sg_pin pin;
 
     TRACE("%p %p %lu %p\n", context, message, seq, qop);
-    if (sg_handle_kind_of(context) == SG_HANDLE_CTX) return SEC_E_UNSUPPORTED_FUNCTION;
-    if (!(object = lsa_context(context))) return SEC_E_INVALID_HANDLE;
-    if (!message) return SEC_E_INVALID_TOKEN;
-    return sg_lsa_verify_signature(object, message, seq, qop);
+    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = SEC_E_UNSUPPORTED_FUNCTION;
+    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
+    else if (!message) status = SEC_E_INVALID_TOKEN;
+    else status = sg_lsa_verify_signature(object, message, seq, qop);
+    sg_handle_unpin(&pin);
+    return status;
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -461,6 +461,13 @@ struct sg_dtls_handshake_params
 #define SG_DTLS_SHUTDOWN    3   /* queue close_notify, then as SG_DTLS_TAKE_OUTPUT */
 #define SG_DTLS_TAKE_OUTPUT 4   /* next queued datagram into output */
 #define SG_DTLS_GET_MAX_MESSAGE 5 /* value (out): largest plaintext of one datagram */
+/* DTLS-SRTP (RFC 5764). The SET codes read their input from output / output_capacity and
+ * are valid before the first handshake step only. */
+#define SG_DTLS_SET_SRTP_PROFILES 6 /* protection profile ids as on the wire (2 bytes each, big-endian);
+                                     * ids the engine does not support are left out */
+#define SG_DTLS_SET_SRTP_MKI 7    /* master key identifier, 0-255 bytes */
+#define SG_DTLS_GET_SRTP 8        /* value (out): negotiated profile id, 0 for none; output (out):
+                                   * the MKI, output_size its size */
 
 struct sg_dtls_control_params
 {

@@ -154,7 +154,10 @@ static void run_handshake(struct party *client, struct party *server, ULONG asc_
                                                       (client->have_ctx || client_alpn_size) ? &in_desc : NULL, 0,
                                                       &client->ctx, &out_desc, &client->attrs, NULL);
             if (client->last == SEC_E_OK || client->last == SEC_I_CONTINUE_NEEDED) client->have_ctx = TRUE;
-            client->in_len = 0;
+            /* Asked for a certificate it lacks (SEC_I_INCOMPLETE_CREDENTIALS, 0x00090320): the
+             * client goes on without one, calling again with the same input as curl does. */
+            if (client->last == 0x00090320) client->last = SEC_I_CONTINUE_NEEDED;
+            else client->in_len = 0;
             if (out[0].pvBuffer)
             {
                 memcpy(server->in + server->in_len, out[0].pvBuffer, out[0].cbBuffer);

@@ -258,8 +258,10 @@ if client --add-my "$certs/client.pfx" | tr -d '\r' | grep -qx "my store: ok"; t
         "--proto 13 --default-creds" "1 protocol: TLS 1.3" "$ok200"
     row "openssl TLS1.2 cert required, default from MY" "openssl $ec -Verify 1 -CAfile $certs/ca.pem" \
         "--proto 12 --default-creds" "1 protocol: TLS 1.2" "$ok200"
+    # No match: on without a certificate (Windows would return SEC_I_INCOMPLETE_CREDENTIALS,
+    # see dlls/secur32/clientcert.c), and never the MY certificate the server did not name.
     row "openssl TLS1.2 other CA named, MY not used" "openssl $rsa -verify 1 -CAfile $certs/other.pem" \
-        "--proto 12 --default-creds" "1 incomplete credentials: 1 issuers, SG untrusted CA" "$ok200"
+        "--proto 12 --default-creds" "1 protocol: TLS 1.2" "$ok200"
     row "openssl TLS1.3 NO_DEFAULT_CREDS, MY not used" "openssl $rsa -verify 1 -CAfile $certs/ca.pem" \
         "--proto 13" "$asked" "$ok200"
     client --remove-my "$certs/client.pfx" >/dev/null 2>&1

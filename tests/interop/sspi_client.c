@@ -150,7 +150,8 @@ static int my_store(const char *file, BOOL add)
     BOOL ok;
 
     if (!cert) return 1;
-    if (!(store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_CURRENT_USER, L"MY"))) return 1;
+    if (!(store = CertOpenStore(CERT_STORE_PROV_SYSTEM_REGISTRY_W, 0, 0, CERT_SYSTEM_STORE_CURRENT_USER, L"MY")))
+        return 1;
     if (add) ok = CertAddCertificateContextToStore(store, cert, CERT_STORE_ADD_REPLACE_EXISTING, NULL);
     else
     {

@@ -55,7 +55,7 @@ struct engine_dtls
     uint32_t mtu;
     const uint8_t *in;            /* the current call's datagram */
     size_t in_size;
-    int in_used;
+    size_t in_offset;             /* its first record not handed to GnuTLS yet */
     struct record_queue out;
     uint8_t *capture;             /* encrypt: the sealed record goes here instead */
     size_t capture_size, capture_cap;
@@ -63,6 +63,7 @@ struct engine_dtls
     enum sg_status failed;
     gnutls_datum_t cookie_key;
     int cookie_verified;
+    int handshake_started;        /* GnuTLS has seen a handshake step */
     /* replay window of the current read epoch (after the handshake) */
     int window_valid;
     uint16_t window_epoch;
@@ -72,18 +73,40 @@ struct engine_dtls
 
 /* ---- transport ---- */
 
+static size_t input_left(const struct engine_dtls *d)
+{
+    return d->in ? d->in_size - d->in_offset : 0;
+}
+
+/* The records of the current datagram are handed to GnuTLS one per pull, as if each came in a
+ * datagram of its own. GnuTLS keeps the records of a datagram it stopped reading in its own
+ * buffer, where a record that it ignores (say, a stray record of the peer's previous flight)
+ * would end a handshake step with the rest of the datagram unread; one record per pull leaves
+ * nothing behind, and the caller of gnutls_handshake() goes on while records are left. */
+static size_t next_record_size(const struct engine_dtls *d)
+{
+    const uint8_t *p = d->in + d->in_offset;
+    size_t left = input_left(d), size;
+
+    if (left < DTLS_HEADER_SIZE) return left;   /* GnuTLS drops the runt */
+    size = DTLS_HEADER_SIZE + (((size_t)p[11] << 8) | p[12]);
+    return size < left ? size : left;
+}
+
 static ssize_t dtls_pull(gnutls_transport_ptr_t ptr, void *data, size_t size)
 {
     struct engine_dtls *d = ptr;
+    size_t record;
 
-    if (!d->in || d->in_used)
+    if (!input_left(d))
     {
         gnutls_transport_set_errno(d->tls, EAGAIN);
         return -1;
     }
-    d->in_used = 1;
-    if (size > d->in_size) size = d->in_size;  /* a longer datagram is truncated, as recv() does */
-    memcpy(data, d->in, size);
+    record = next_record_size(d);
+    if (size > record) size = record;  /* a longer record is truncated, as recv() does */
+    memcpy(data, d->in + d->in_offset, size);
+    d->in_offset += record;
     return size;
 }
 
@@ -91,7 +114,7 @@ static int dtls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
     struct engine_dtls *d = ptr;
     (void)ms;
-    return d->in && !d->in_used ? 1 : 0;
+    return input_left(d) ? 1 : 0;
 }
 
 static int grow(uint8_t **buf, size_t *cap, size_t need)
@@ -178,7 +201,7 @@ static void set_input(struct engine_dtls *d, const uint8_t *data, size_t size)
 {
     d->in = size ? data : NULL;
     d->in_size = size;
-    d->in_used = 0;
+    d->in_offset = 0;
 }
 
 /* ---- errors ---- */
@@ -360,7 +383,8 @@ void engine_dtls_handshake(struct engine_session *session, const uint8_t *input,
                            uint8_t *output, size_t output_capacity, struct engine_dtls_step *step)
 {
     struct engine_dtls *d = get_dtls(session);
-    unsigned int rounds;
+    unsigned int stalls = 0;
+    size_t offset;
     int ret;
 
     memset(step, 0, sizeof(*step));
@@ -406,13 +430,18 @@ void engine_dtls_handshake(struct engine_session *session, const uint8_t *input,
         }
     }
 
+    d->handshake_started = 1;
+    /* Every record of the datagram is offered: GnuTLS answers a record it ignores (a duplicate,
+     * a record of the peer's previous flight) with GNUTLS_E_AGAIN, and the next record may be
+     * the one it waits for. A call that takes no record twice in a row ends the step. */
     set_input(d, input, input_size);
-    ret = gnutls_handshake(d->tls);
-    /* GnuTLS may stop after one record of the datagram (e.g. a ChangeCipherSpec that ends the
-     * wait for the peer's flight) and keep the rest buffered: let it go on with that. */
-    for (rounds = 0; (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED)
-                     && gnutls_record_check_pending(d->tls) && rounds < 16; rounds++)
+    do
+    {
+        offset = d->in_offset;
         ret = gnutls_handshake(d->tls);
+        if (d->in_offset == offset) stalls++;
+        else stalls = 0;
+    } while ((ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) && input_left(d) && stalls < 2);
     set_input(d, NULL, 0);
 
     if (ret == 0)
@@ -533,7 +562,9 @@ void engine_dtls_decrypt(struct engine_session *session, uint8_t *buffer, size_t
 {
     struct engine_dtls *d = get_dtls(session);
     struct sg_session_info info;
-    size_t record, queued;
+    size_t record, queued, room;
+    uint8_t spare[16];
+    uint8_t *plain;
     uint16_t epoch;
     uint64_t seq;
     ssize_t ret;
@@ -580,12 +611,24 @@ void engine_dtls_decrypt(struct engine_session *session, uint8_t *buffer, size_t
         return;
     }
 
+    /* A record too short to carry data (a ChangeCipherSpec, say) still goes through GnuTLS,
+     * which may drop it or answer it; GnuTLS wants room for the plaintext in any case. */
+    room = record - open->data_offset;
+    plain = room ? buffer + open->data_offset : spare;
+    if (!room) room = sizeof(spare);
     queued = d->out.count;
     set_input(d, buffer, record);
-    ret = gnutls_record_recv(d->tls, buffer + open->data_offset, record - open->data_offset);
+    ret = gnutls_record_recv(d->tls, plain, room);
     set_input(d, NULL, 0);
 
-    if (ret > 0)
+    if (ret > 0 && plain == spare)
+    {
+        /* data in a record shorter than our header: not a record we sealed the like of */
+        gnutls_memset(spare, 0, sizeof(spare));
+        open->status = SG_OK;
+        *flags = SG_DECRYPT_DTLS_DISCARDED;
+    }
+    else if (ret > 0)
     {
         open->status = SG_OK;
         open->data_size = ret;
@@ -617,6 +660,78 @@ void engine_dtls_decrypt(struct engine_session *session, uint8_t *buffer, size_t
     open->output_pending = d->out.len - d->out.next_offset;
 }
 
+/* ---- DTLS-SRTP (RFC 5764): the use_srtp extension; keys come from the RFC 5705 exporter ---- */
+
+static int srtp_supported(unsigned int id)
+{
+    switch (id)
+    {
+    case GNUTLS_SRTP_AES128_CM_HMAC_SHA1_80:
+    case GNUTLS_SRTP_AES128_CM_HMAC_SHA1_32:
+    case GNUTLS_SRTP_NULL_HMAC_SHA1_80:
+    case GNUTLS_SRTP_NULL_HMAC_SHA1_32:
+        return 1;
+    default:
+        return 0;   /* e.g. the AEAD profiles of RFC 7714, which GnuTLS 3.7 lacks */
+    }
+}
+
+static enum sg_status srtp_set_profiles(struct engine_dtls *d, const uint8_t *ids, size_t size, int *library_error)
+{
+    size_t i;
+    int ret;
+
+    if (d->handshake_started || (size & 1) || (size && !ids)) return SG_ERR_INVALID_PARAMETER;
+    for (i = 0; i + 1 < size; i += 2)
+    {
+        unsigned int id = ((unsigned int)ids[i] << 8) | ids[i + 1];
+
+        if (!srtp_supported(id)) continue;
+        if ((ret = gnutls_srtp_set_profile(d->tls, id)) < 0)
+        {
+            *library_error = ret;
+            return ret == GNUTLS_E_MEMORY_ERROR ? SG_ERR_NO_MEMORY : SG_ERR_INVALID_PARAMETER;
+        }
+    }
+    return SG_OK;
+}
+
+static enum sg_status srtp_set_mki(struct engine_dtls *d, const uint8_t *mki, size_t size, int *library_error)
+{
+    gnutls_datum_t datum;
+    int ret;
+
+    if (d->handshake_started || size > 255 || (size && !mki)) return SG_ERR_INVALID_PARAMETER;
+    datum.data = (unsigned char *)mki;
+    datum.size = size;
+    if ((ret = gnutls_srtp_set_mki(d->tls, &datum)) < 0)
+    {
+        *library_error = ret;
+        return SG_ERR_INVALID_PARAMETER;
+    }
+    return SG_OK;
+}
+
+static enum sg_status srtp_get(struct engine_dtls *d, uint32_t *profile, uint8_t *output, size_t capacity,
+                               size_t *size)
+{
+    gnutls_srtp_profile_t selected;
+    gnutls_datum_t mki;
+
+    *profile = 0;
+    *size = 0;
+    if (!engine_session_handshake_done(d->session)) return SG_ERR_INVALID_PARAMETER;
+    if (gnutls_srtp_get_selected_profile(d->tls, &selected) < 0) return SG_OK;   /* not negotiated */
+    *profile = selected;
+    if (gnutls_srtp_get_mki(d->tls, &mki) >= 0 && mki.size)
+    {
+        if (mki.size > capacity) return SG_ERR_BUFFER_TOO_SMALL;
+        memcpy(output, mki.data, mki.size);
+        *size = mki.size;
+    }
+    return SG_OK;
+}
+
 enum sg_status engine_dtls_control(struct engine_session *session, uint32_t what, uint32_t *value,
                                    uint8_t *output, size_t output_capacity, size_t *output_size,
                                    int *more, int *library_error)
@@ -646,6 +761,12 @@ enum sg_status engine_dtls_control(struct engine_session *session, uint32_t what
         *value = info.max_message;
         return SG_OK;
     }
+    case SG_DTLS_SET_SRTP_PROFILES:
+        return srtp_set_profiles(d, output, output_capacity, library_error);
+    case SG_DTLS_SET_SRTP_MKI:
+        return srtp_set_mki(d, output, output_capacity, library_error);
+    case SG_DTLS_GET_SRTP:
+        return srtp_get(d, value, output, output_capacity, output_size);
     case SG_DTLS_SHUTDOWN:
         if (!engine_session_handshake_done(session)) return SG_ERR_INVALID_PARAMETER;
         if ((ret = gnutls_bye(d->tls, GNUTLS_SHUT_WR)) < 0 && ret != GNUTLS_E_AGAIN)
