@@ -426,6 +426,29 @@ static SECURITY_STATUS export_key_context(const CERT_CONTEXT *cert, struct blob_
     return export_capi_key(context.hCryptProv, context.dwKeySpec, cert, w);
 }
 
+/* The CAPI container CERT_KEY_PROV_INFO_PROP_ID names, in the key set its dwFlags say (a
+ * machine key set for certificates of the LocalMachine store; Wine 8's
+ * CryptAcquireCertificatePrivateKey looks in the user's key set only). */
+static BOOL acquire_prov_info_container(const CERT_CONTEXT *cert, HCRYPTPROV *prov, DWORD *spec)
+{
+    CRYPT_KEY_PROV_INFO *info;
+    DWORD size = 0;
+    BOOL ret = FALSE;
+
+    if (!CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size)) return FALSE;
+    if (!(info = sg_alloc(size))) return FALSE;
+    if (CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, info, &size) && info->dwProvType)
+    {
+        ret = CryptAcquireContextW(prov, info->pwszContainerName, info->pwszProvName, info->dwProvType,
+                                   CRYPT_SILENT | (info->dwFlags & CRYPT_MACHINE_KEYSET));
+        *spec = info->dwKeySpec;
+        TRACE("container %s, %s key set: %d\n", debugstr_w(info->pwszContainerName),
+              info->dwFlags & CRYPT_MACHINE_KEYSET ? "machine" : "user", ret);
+    }
+    sg_free(info);
+    return ret;
+}
+
 static SECURITY_STATUS export_key(const CERT_CONTEXT *cert, struct blob_writer *w, DWORD *format)
 {
     HCRYPTPROV_OR_NCRYPT_KEY_HANDLE prov;
@@ -438,8 +461,15 @@ static SECURITY_STATUS export_key(const CERT_CONTEXT *cert, struct blob_writer *
     if (!CryptAcquireCertificatePrivateKey(cert, CRYPT_ACQUIRE_SILENT_FLAG | CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG,
                                            NULL, &prov, &spec, &free_prov))
     {
-        WARN("certificate has no usable private key: %#lx\n", GetLastError());
-        return SEC_E_NO_CREDENTIALS;
+        HCRYPTPROV capi;
+
+        if (!acquire_prov_info_container(cert, &capi, &spec))
+        {
+            WARN("certificate has no usable private key: %#lx\n", GetLastError());
+            return SEC_E_NO_CREDENTIALS;
+        }
+        prov = capi;
+        free_prov = TRUE;
     }
     if (spec == CERT_NCRYPT_KEY_SPEC)
     {

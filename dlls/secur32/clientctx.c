@@ -136,3 +136,133 @@ SECURITY_STATUS sg_client_status_from_alert(SECURITY_STATUS status, UINT32 alert
     if (alert == TLS_ALERT_NO_APPLICATION_PROTOCOL) return SEC_E_APPLICATION_PROTOCOL_MISMATCH;
     return status;
 }
+
+/*
+ * The status Schannel returns when the peer's fatal alert ended the handshake, as listed in
+ * "Schannel Error Codes for TLS and SSL Alerts". For no_application_protocol the page names
+ * SEC_E_ILLEGAL_MESSAGE but gives 0x80090367, SEC_E_APPLICATION_PROTOCOL_MISMATCH, which is
+ * what Windows clients see.
+ */
+SECURITY_STATUS sg_client_status_from_peer_alert(UINT32 alert)
+{
+    switch (alert)
+    {
+    case 20:  return SEC_E_MESSAGE_ALTERED;          /* bad_record_mac */
+    case 21:  return SEC_E_DECRYPT_FAILURE;          /* decryption_failed */
+    case 30:  return SEC_E_MESSAGE_ALTERED;          /* decompression_failure */
+    case 42:                                         /* bad_certificate */
+    case 43:                                         /* unsupported_certificate */
+    case 46:  return SEC_E_CERT_UNKNOWN;             /* certificate_unknown */
+    case 44:  return CRYPT_E_REVOKED;                /* certificate_revoked */
+    case 45:  return SEC_E_CERT_EXPIRED;             /* certificate_expired */
+    case 48:  return SEC_E_UNTRUSTED_ROOT;           /* unknown_ca */
+    case 49:  return SEC_E_LOGON_DENIED;             /* access_denied */
+    case 51:  return SEC_E_DECRYPT_FAILURE;          /* decrypt_error */
+    case 70:  return SEC_E_UNSUPPORTED_FUNCTION;     /* protocol_version */
+    case 71:  return SEC_E_ALGORITHM_MISMATCH;       /* insufficient_security */
+    case 80:  return SEC_E_INTERNAL_ERROR;           /* internal_error */
+    case 90:  return SEC_E_UNFINISHED_CONTEXT_DELETED; /* user_canceled */
+    case TLS_ALERT_NO_APPLICATION_PROTOCOL: return SEC_E_APPLICATION_PROTOCOL_MISMATCH;
+    /* unexpected_message, record_overflow, handshake_failure, illegal_parameter,
+     * decode_error, export_restriction, no_renegotiation, unsupported_extension,
+     * unknown_psk_identity and anything else */
+    default:  return SEC_E_ILLEGAL_MESSAGE;
+    }
+}
+
+/* The alert a client sends when the server's certificate fails validation: the alert whose
+ * reception gives the same status (the table above, read backwards). */
+static UINT32 alert_for_validation(SECURITY_STATUS status)
+{
+    switch (status)
+    {
+    case SEC_E_UNTRUSTED_ROOT:    return 48;  /* unknown_ca */
+    case SEC_E_CERT_EXPIRED:      return 45;  /* certificate_expired */
+    case CRYPT_E_REVOKED:         return 44;  /* certificate_revoked */
+    case SEC_E_CERT_WRONG_USAGE:  return 43;  /* unsupported_certificate */
+    case SEC_E_WRONG_PRINCIPAL:   return 42;  /* bad_certificate */
+    default:                      return 46;  /* certificate_unknown */
+    }
+}
+
+/*
+ * Puts bytes for the peer (an alert record, after what the failed step still had to send)
+ * into the caller's SECBUFFER_ALERT output buffer: memory it frees with FreeContextBuffer
+ * under ISC_REQ_ALLOCATE_MEMORY, its own buffer otherwise. FALSE when there is no such
+ * buffer (or it is too small): the bytes stay where they are.
+ */
+BOOL sg_client_put_alert(SecBufferDesc *output, BOOL allocate, const BYTE *bytes, ULONG size)
+{
+    SecBuffer *buffer = sg_find_buffer(output, SECBUFFER_ALERT, 0);
+
+    if (!buffer || !size) return FALSE;
+    if (allocate)
+    {
+        if (!(buffer->pvBuffer = sg_context_buffer_alloc(size))) return FALSE;
+    }
+    else if (!buffer->pvBuffer || buffer->cbBuffer < size)
+    {
+        WARN("alert buffer of %lu bytes too small for %lu\n", buffer->cbBuffer, size);
+        return FALSE;
+    }
+    memcpy(buffer->pvBuffer, bytes, size);
+    buffer->cbBuffer = size;
+    TRACE("%lu bytes in SECBUFFER_ALERT\n", size);
+    return TRUE;
+}
+
+/*
+ * The server's certificate failed validation after the engine finished the handshake: a
+ * fatal alert for the server goes to SECBUFFER_ALERT, after the rest of our handshake
+ * (TLS 1.3: our Finished, which the server needs before it can read the alert), and the
+ * token is emptied. Without a SECBUFFER_ALERT buffer nothing changes.
+ */
+void sg_client_validation_alert(struct sg_ctx *ctx, SECURITY_STATUS status, SecBufferDesc *output, BOOL allocate)
+{
+    struct sg_send_alert_params params = { 0 };
+    SecBuffer *token = sg_find_buffer(output, SECBUFFER_TOKEN, 0);
+    ULONG token_size = token && token->pvBuffer ? token->cbBuffer : 0;
+    BYTE record[512], *bytes;
+
+    if (!sg_find_buffer(output, SECBUFFER_ALERT, 0)) return;
+    params.session = ctx->session;
+    params.output = (ULONG_PTR)record;
+    params.output_capacity = sizeof(record);
+    params.level = 2;  /* fatal */
+    params.description = alert_for_validation(status);
+    if (sg_unix_call(unix_send_alert, &params) || params.status != SG_OK || params.output_size > sizeof(record))
+    {
+        WARN("no alert for %#lx: %u\n", status, params.status);
+        return;
+    }
+    if (!(bytes = sg_alloc(token_size + params.output_size))) return;
+    if (token_size) memcpy(bytes, token->pvBuffer, token_size);
+    memcpy(bytes + token_size, record, params.output_size);
+    if (sg_client_put_alert(output, allocate, bytes, token_size + params.output_size) && token)
+    {
+        if (allocate && token->pvBuffer) FreeContextBuffer(token->pvBuffer);
+        if (allocate) token->pvBuffer = NULL;
+        token->cbBuffer = 0;
+    }
+    TRACE("validation failed (%#lx): alert %u after %lu token bytes\n", status, params.description, token_size);
+    sg_free(bytes);
+}
+
+/*
+ * A second InitializeSecurityContext on an established connection asks for a new handshake
+ * (re-authentication). TLS 1.0-1.2: the engine sends a ClientHello with the next step.
+ * FALSE in TLS 1.3, which has no renegotiation.
+ */
+BOOL sg_client_begin_renegotiation(struct sg_ctx *ctx)
+{
+    struct sg_client_renegotiate_params params = { 0 };
+
+    params.session = ctx->session;
+    if (sg_unix_call(unix_client_renegotiate, &params) || params.status != SG_OK)
+    {
+        TRACE("no renegotiation: %u\n", params.status);
+        return FALSE;
+    }
+    TRACE("client-initiated renegotiation\n");
+    return TRUE;
+}

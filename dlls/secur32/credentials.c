@@ -28,6 +28,7 @@ struct cred_request
     DWORD flags;
     DWORD lifespan;            /* dwSessionLifespan */
     DWORD disabled_algs;       /* SG_ALG_* from strengths, algorithm lists, CRYPTO_SETTINGS */
+    BOOL mac_named;            /* palgSupportedAlgs names a record MAC: the caller wants CBC suites */
 };
 
 /* The algorithm groups the engine knows, with their CAPI ids and key sizes. */
@@ -165,7 +166,15 @@ static SECURITY_STATUS read_request(const void *auth_data, struct cred_request *
         req->disabled_algs = disabled_by_strength(cred->dwMinimumCipherStrength, cred->dwMaximumCipherStrength);
         if (cred->cSupportedAlgs && !cred->palgSupportedAlgs) return SEC_E_INVALID_PARAMETER;
         if (cred->cSupportedAlgs)
+        {
+            DWORD i;
+
             req->disabled_algs |= disabled_by_alg_list(cred->palgSupportedAlgs, cred->cSupportedAlgs);
+            for (i = 0; i < cred->cSupportedAlgs; i++)
+                if (cred->palgSupportedAlgs[i] == CALG_SHA1 || cred->palgSupportedAlgs[i] == CALG_SHA_256
+                    || cred->palgSupportedAlgs[i] == CALG_SHA_384)
+                    req->mac_named = TRUE;
+        }
         return SEC_E_OK;
     }
     case SCH_CREDENTIALS_VERSION:
@@ -356,6 +365,11 @@ SECURITY_STATUS sg_acquire_credentials(ULONG use, const void *auth_data, CredHan
                            & (server ? SP_PROT_DTLS1_X_SERVER : SP_PROT_DTLS1_X_CLIENT);
     /* SCH_USE_STRONG_CRYPTO: no 3DES (nor RC4 and SSL 3, which we never offer). */
     cred->disabled_algs = req.disabled_algs | ((req.flags & SCH_USE_STRONG_CRYPTO) ? SG_ALG_3DES : 0);
+    /* A server without TLS 1.0/1.1 offers AEAD suites only in TLS 1.2 (no CBC, so no
+     * LUCKY13-style padding oracle), unlike Windows' default list; CBC suites stay for TLS 1.0/1.1
+     * (which have no AEAD) and for callers whose palgSupportedAlgs name a record MAC. */
+    if (server && !(cred->sp_protocols & (SP_PROT_TLS1_0 | SP_PROT_TLS1_1)) && !req.mac_named)
+        cred->disabled_algs |= SG_ALG_CBC;
     cred->session_lifespan = req.lifespan ? req.lifespan : DEFAULT_SESSION_LIFESPAN;
     TRACE("%s credential for caller %p, protocols %#lx, flags %#lx, %lu certificate(s)\n", server ? "server" : "client",
           caller, cred->sp_protocols, cred->sch_flags, req.cert_count);

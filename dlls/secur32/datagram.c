@@ -11,7 +11,13 @@
  *  - the server's input may carry the client's address in a SECBUFFER_EXTRA buffer: the
  *    HelloVerifyRequest cookie is bound to it;
  *  - retransmission is driven by the caller: a call without an input token when its timer
- *    fired resends the last flight once the RFC 6347 timer (1 s, doubling) has run out.
+ *    fired resends the last flight once the RFC 6347 timer (1 s, doubling) has run out;
+ *  - after the handshake, a peer that resent its last flight (ours was lost) makes
+ *    DecryptMessage return SEC_I_RENEGOTIATE with a SECBUFFER_EXTRA token; the ISC/ASC call
+ *    the caller then makes hands out our last flight again;
+ *  - DTLS-SRTP: SECBUFFER_SRTP_PROTECTION_PROFILES / SECBUFFER_SRTP_MASTER_KEY_IDENTIFIER in
+ *    the first call's input, SECPKG_ATTR_SRTP_PARAMETERS after the handshake, the keys from the
+ *    RFC 5705 exporter (SECPKG_ATTR_KEYING_MATERIAL_INFO / _KEYING_MATERIAL, attributes.c).
  */
 
 #include "secur32_priv.h"
@@ -572,7 +578,9 @@ SECURITY_STATUS sg_dgram_decrypt_message(CtxtHandle *handle, SecBufferDesc *mess
         }
         /* Dropped records leave the context usable, as DTLS wants. */
         if (params.flags & SG_DECRYPT_DTLS_REPLAY) return SEC_E_OUT_OF_SEQUENCE;
-        if (params.flags & SG_DECRYPT_DTLS_DISCARDED) return SEC_E_DECRYPT_FAILURE;
+        /* A record that does not authenticate: SEC_E_MESSAGE_ALTERED, the status programs written
+         * against Windows' DTLS (str0m's Schannel backend) drop a datagram on. */
+        if (params.flags & SG_DECRYPT_DTLS_DISCARDED) return SEC_E_MESSAGE_ALTERED;
         /* The peer resent its last flight: ours is queued again, the caller fetches it with
          * ISC/ASC. As for a renegotiation the caller gets a SECBUFFER_EXTRA to pass to that call
          * (programs written for Windows insist on one): the datagram from this record on, which

@@ -220,6 +220,9 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
 
     status = sg_status_from_engine(params.status);
     if (!ctx->server) status = sg_client_status_from_alert(status, params.alert);
+    /* A client that received a fatal alert returns the status Windows ties to that alert. */
+    if (!ctx->server && FAILED(status) && params.alert_received && params.alert != SG_ALERT_NONE)
+        status = sg_client_status_from_peer_alert(params.alert);
     spare = spare_input_buffer(input, token);
     if (status == SEC_E_INCOMPLETE_MESSAGE)
     {
@@ -246,8 +249,12 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
         ctx->info = params.info;
         ctx->state = SG_CTX_ESTABLISHED;
     }
-    /* On failure the token may hold an alert for the peer: still hand it over. */
-    write_status = write_token(output, allocate, ctx->scratch, params.output_size);
+    /* On failure the token may hold an alert for the peer: still hand it over (a client
+     * with a SECBUFFER_ALERT output buffer gets it there, and an empty token). */
+    if (!ctx->server && FAILED(status) && sg_client_put_alert(output, allocate, ctx->scratch, params.output_size))
+        write_status = write_token(output, allocate, NULL, 0);
+    else
+        write_status = write_token(output, allocate, ctx->scratch, params.output_size);
     if (write_status && !FAILED(status)) status = write_status;
     if (FAILED(status)) ctx->state = SG_CTX_FAILED;
     /* An established context needs no staging area (16 KiB) until a later step, which
@@ -362,6 +369,12 @@ static SECURITY_STATUS pending_output_step(struct sg_ctx *ctx, SecBufferDesc *in
 
 static BOOL manual_validation(const struct sg_ctx *ctx);
 
+static ULONG input_size(SecBufferDesc *input)
+{
+    SecBuffer *token = input ? sg_find_buffer(input, SECBUFFER_TOKEN, 0) : NULL;
+    return token ? token->cbBuffer : 0;
+}
+
 /* An ISC/ASC call on an established context: the shutdown or alert token asked for with
  * ApplyControlToken, a renegotiation (TLS 1.2) the peer asked for, or what TLS 1.3
  * post-handshake messages left for the peer. */
@@ -373,13 +386,33 @@ static SECURITY_STATUS established_step(struct sg_ctx *ctx, SecBufferDesc *input
     if (ctx->shutdown_pending) return shutdown_step(ctx, output, allocate);
     if (ctx->alert_pending) return alert_step(ctx, output, allocate);
     if (ctx->state != SG_CTX_ESTABLISHED) return SEC_E_CONTEXT_EXPIRED;
+    /* A client calling again on its own asks for re-authentication: a new handshake in
+     * TLS 1.0-1.2 (clientctx.c); TLS 1.3 has none, the call hands over what is pending. */
+    if (!ctx->renegotiating && !ctx->server && !ctx->post_handshake && sg_client_begin_renegotiation(ctx))
+        ctx->renegotiating = TRUE;
+    /* A server calling again with ASC_REQ_MUTUAL_AUTH and no input asks the client for a
+     * certificate (server.c): the request is this call's token, the answer comes with the next. */
+    if (!ctx->renegotiating && ctx->server && !ctx->post_handshake && (ctx->req & ASC_REQ_MUTUAL_AUTH)
+        && !input_size(input))
+    {
+        if ((status = sg_server_request_certificate(ctx)))
+        {
+            if (!FAILED(status)) write_token(output, allocate, NULL, 0);
+            return status;
+        }
+        ctx->renegotiating = TRUE;
+        return pending_output_step(ctx, NULL, output, allocate);
+    }
     if (!ctx->renegotiating) return pending_output_step(ctx, input, output, allocate);
 
     status = handshake_step(ctx, input, output, allocate);
     if (status == SEC_I_CONTINUE_NEEDED || status == SEC_E_INCOMPLETE_MESSAGE) return status;
     ctx->renegotiating = FALSE;
     if (status == SEC_E_OK && !ctx->server && !manual_validation(ctx) && (status = sg_verify_server_chain(ctx)))
+    {
         ctx->state = SG_CTX_FAILED;
+        sg_client_validation_alert(ctx, status, output, allocate);
+    }
     TRACE("renegotiation finished: %#lx\n", status);
     return status;
 }
@@ -504,7 +537,10 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
      * and credential (the cache's key). */
     if (status == SEC_E_OK && !ctx->info.resumed && !manual_validation(ctx)
         && (status = sg_verify_server_chain(ctx)))
+    {
         ctx->state = SG_CTX_FAILED;
+        sg_client_validation_alert(ctx, status, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
+    }
     if (status == SEC_E_OK && !ctx->reconnects_disabled) sg_session_cache_store(ctx);
 
     if (created)
@@ -561,6 +597,7 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
         if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || !ctx->server) return SEC_E_INVALID_HANDLE;
         if (ctx->state == SG_CTX_ESTABLISHED || (ctx->state == SG_CTX_CLOSED && ctx->shutdown_pending))
         {
+            ctx->req = req;
             status = established_step(ctx, input, output, !!(req & ASC_REQ_ALLOCATE_MEMORY));
             if (new_handle && new_handle != ctx_handle) *new_handle = *ctx_handle;
             if (attrs) *attrs = req & ASC_HONOURED;

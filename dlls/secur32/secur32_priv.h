@@ -161,6 +161,10 @@ SECURITY_STATUS sg_client_query_alpn(struct sg_ctx *ctx, void *buffer);
 SECURITY_STATUS sg_client_query_session_info(struct sg_ctx *ctx, void *buffer);
 ULONG sg_client_ret_flags(ULONG req);
 SECURITY_STATUS sg_client_status_from_alert(SECURITY_STATUS status, UINT32 alert);
+SECURITY_STATUS sg_client_status_from_peer_alert(UINT32 alert);
+BOOL sg_client_put_alert(SecBufferDesc *output, BOOL allocate, const BYTE *bytes, ULONG size);
+void sg_client_validation_alert(struct sg_ctx *ctx, SECURITY_STATUS status, SecBufferDesc *output, BOOL allocate);
+BOOL sg_client_begin_renegotiation(struct sg_ctx *ctx);
 
 /* certstore.c: the credential-store module. */
 struct sg_cert_material
@@ -179,6 +183,7 @@ const CERT_CONTEXT *sg_certstore_peer_context(const BYTE *chain, DWORD size);
 /* server.c: server credentials and accepted connections. */
 SECURITY_STATUS sg_server_cred_setup(struct sg_cred *cred, const CERT_CONTEXT * const *certs, DWORD count);
 SECURITY_STATUS sg_server_session_setup(struct sg_ctx *ctx, ULONG req, SecBufferDesc *input);
+SECURITY_STATUS sg_server_request_certificate(struct sg_ctx *ctx);
 SECURITY_STATUS sg_set_credentials_attributes(CredHandle *handle, ULONG attribute, void *buffer, ULONG size);
 
 /* certverify.c */

@@ -134,6 +134,26 @@ SECURITY_STATUS sg_server_session_setup(struct sg_ctx *ctx, ULONG req, SecBuffer
     return SEC_E_OK;
 }
 
+/* AcceptSecurityContext with ASC_REQ_MUTUAL_AUTH and no input on an established context (as
+ * .NET's SslStream.NegotiateClientCertificateAsync does): ask the client for a certificate, by
+ * a renegotiation in TLS 1.0-1.2 (HelloRequest) or post-handshake authentication in TLS 1.3
+ * (CertificateRequest). The request waits in the engine's pending output; the client's answer
+ * comes through the following ASC calls (or DecryptMessage, then SEC_I_RENEGOTIATE and ASC).
+ * SEC_I_NO_RENEGOTIATION when the client cannot be asked: it lacks secure renegotiation, or
+ * in TLS 1.3 it did not offer post_handshake_auth. */
+SECURITY_STATUS sg_server_request_certificate(struct sg_ctx *ctx)
+{
+    struct sg_server_renegotiate_params params = { 0 };
+
+    params.session = ctx->session;
+    params.flags = SG_SESSION_SERVER_REQUEST_CERT;
+    if (sg_unix_call(unix_server_renegotiate, &params)) return SEC_E_INTERNAL_ERROR;
+    TRACE("engine: status %u, error %d\n", params.status, params.library_error);
+    if (params.status == SG_ERR_ALGORITHM_MISMATCH) return SEC_I_NO_RENEGOTIATION;
+    if (params.status != SG_OK) return sg_status_from_engine(params.status);
+    return SEC_E_OK;
+}
+
 /* SetCredentialsAttributes for Schannel credentials. */
 SECURITY_STATUS sg_set_credentials_attributes(CredHandle *handle, ULONG attribute, void *buffer, ULONG size)
 {

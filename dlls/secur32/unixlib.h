@@ -49,6 +49,8 @@ enum sg_unix_call
     unix_client_handshake, /* struct sg_handshake_params: a client step that pauses at a CertificateRequest */
     unix_session_client_cert, /* struct sg_session_client_cert_params */
     unix_session_cert_request, /* struct sg_session_cert_request_params */
+    unix_client_renegotiate, /* struct sg_client_renegotiate_params: client-initiated renegotiation */
+    unix_server_renegotiate, /* struct sg_server_renegotiate_params: a server asks for a client certificate again */
     unix_funcs_count
 };
 
@@ -165,6 +167,7 @@ struct sg_cred_restrict_params
 #define SG_ALG_KX_RSA     0x0100
 #define SG_ALG_KX_DHE     0x0200
 #define SG_ALG_KX_ECDHE   0x0400
+#define SG_ALG_CBC        0x0800  /* every CBC-mode suite (a server's default when TLS 1.0/1.1 are off) */
 #define SG_ALG_MAC_SHA1   0x1000
 #define SG_ALG_MAC_SHA256 0x2000
 #define SG_ALG_MAC_SHA384 0x4000
@@ -215,6 +218,8 @@ struct sg_handshake_params
     uint32_t alert;           /* out: TLS alert sent or received, SG_ALERT_NONE if none */
     int32_t library_error;    /* out: backend error code, for traces */
     struct sg_session_info info; /* out, on SG_OK */
+    uint32_t alert_received;  /* out: nonzero when "alert" came from the peer (it was not sent) */
+    uint32_t reserved2;
 };
 
 struct sg_fetch_output_params
@@ -510,6 +515,36 @@ struct sg_session_cert_request_params
     uint32_t count;           /* out: names */
     uint32_t requested;       /* out: nonzero if the server asked for a certificate */
     uint32_t status;          /* out: SG_ERR_BUFFER_TOO_SMALL when capacity < size */
+    uint32_t reserved;
+};
+
+/*
+ * A client asks for a new handshake on an established TLS 1.0-1.2 session (a second
+ * InitializeSecurityContext): the next handshake step sends a ClientHello under the
+ * current keys. SG_ERR_INVALID_PARAMETER for a server, before the handshake, or in TLS 1.3
+ * (which has no renegotiation).
+ */
+struct sg_client_renegotiate_params
+{
+    uint64_t session;
+    uint32_t status;          /* out */
+    int32_t library_error;    /* out */
+};
+
+/*
+ * A server asks an established client for a (new) handshake: in TLS 1.0-1.2 a HelloRequest
+ * (secure renegotiation), in TLS 1.3 a post-handshake CertificateRequest (RFC 8446 4.6.2).
+ * The message is queued as pending output (unix_fetch_output); handshake steps then run the
+ * new handshake / read the client's answer. flags: SG_SESSION_SERVER_REQUEST_CERT asks for a
+ * certificate. SG_ERR_ALGORITHM_MISMATCH when the client cannot be asked (no secure
+ * renegotiation support, or no post_handshake_auth extension in TLS 1.3).
+ */
+struct sg_server_renegotiate_params
+{
+    uint64_t session;
+    uint32_t flags;           /* SG_SESSION_SERVER_* */
+    uint32_t status;          /* out */
+    int32_t library_error;    /* out */
     uint32_t reserved;
 };
 

@@ -520,7 +520,7 @@ static void test_abandoned_handshake(void)
 static void test_renegotiation_loop(void)
 {
     struct tc_conn c;
-    SECURITY_STATUS status, first = 0;
+    SECURITY_STATUS status, first = 0, expect = 0;
     int i;
 
     if (!established(&c, TC_TLS12)) return;
@@ -534,13 +534,16 @@ static void test_renegotiation_loop(void)
 
         status = InitializeSecurityContextW(&client_cred, &c.client.ctx, (WCHAR *)L"localhost", TC_CLIENT_REQ, 0, 0,
                                             &in_desc, 0, NULL, &out_desc, &attrs, NULL);
-        if (!i) first = status;
-        ok(status == first, "call %d returned %08lx, the first %08lx\n", i, status, first);
+        /* A new handshake (the seed: a second call asks for re-authentication) waits for
+         * the server after its ClientHello; a refusal stays a refusal. */
+        if (!i) expect = first = status;
+        else if (i == 1 && first == SEC_I_CONTINUE_NEEDED) expect = SEC_E_INCOMPLETE_MESSAGE;
+        ok(status == expect, "call %d returned %08lx, expected %08lx (the first %08lx)\n", i, status, expect, first);
         if (out.pvBuffer) FreeContextBuffer(out.pvBuffer);
-        if (status != first) break;
+        if (status != expect) break;
     }
-    /* Whatever the answer (a new handshake or a refusal), it is the same every time, and
-     * the application data path survives when nothing was sent to the peer. */
+    /* Whatever the answer, later calls without input repeat it, and the application data
+     * path survives when nothing was sent to the peer. */
     ok(first != SEC_E_INTERNAL_ERROR, "renegotiation request returned %08lx\n", first);
     if (first != SEC_I_CONTINUE_NEEDED) check_still_usable(&c, "renegotiation loop");
     tc_free(&c);

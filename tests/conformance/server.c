@@ -121,16 +121,15 @@ static ULONG make_alpn(BYTE *buf, const char *wire, USHORT wire_size)
     return 10 + wire_size;
 }
 
-/* Runs ISC/ASC back and forth until both are done or one fails. */
-static void run_handshake(struct party *client, struct party *server, ULONG asc_req, const BYTE *server_alpn,
-                          ULONG server_alpn_size, const BYTE *client_alpn, ULONG client_alpn_size)
+/* Runs ISC/ASC back and forth, with what each side has in "in", until both are done or one
+ * fails. */
+static void exchange(struct party *client, struct party *server, ULONG asc_req, const BYTE *server_alpn,
+                     ULONG server_alpn_size, const BYTE *client_alpn, ULONG client_alpn_size)
 {
     ULONG isc_req = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY
                   | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM;
     int round;
 
-    client->last = server->last = SEC_I_CONTINUE_NEEDED;
-    client->in_len = server->in_len = 0;
     for (round = 0; round < 16; round++)
     {
         SecBuffer in[3], out[1];
@@ -193,6 +192,15 @@ static void run_handshake(struct party *client, struct party *server, ULONG asc_
         if (FAILED(client->last) || FAILED(server->last)) return;
         if (client->last == SEC_E_OK && server->last == SEC_E_OK) return;
     }
+}
+
+/* A new handshake between client and server. */
+static void run_handshake(struct party *client, struct party *server, ULONG asc_req, const BYTE *server_alpn,
+                          ULONG server_alpn_size, const BYTE *client_alpn, ULONG client_alpn_size)
+{
+    client->last = server->last = SEC_I_CONTINUE_NEEDED;
+    client->in_len = server->in_len = 0;
+    exchange(client, server, asc_req, server_alpn, server_alpn_size, client_alpn, client_alpn_size);
 }
 
 static void end_contexts(struct party *client, struct party *server)
@@ -367,8 +375,429 @@ static void test_accept(void)
     CertCloseStore(store, 0);
 }
 
+static SECURITY_STATUS acquire_client_with_cert(CredHandle *cred, PCCERT_CONTEXT cert, BOOL tls13)
+{
+    SCHANNEL_CRED c4;
+    SCH_CREDENTIALS c5;
+    TLS_PARAMETERS params;
+
+    memset(&c4, 0, sizeof(c4));
+    memset(&c5, 0, sizeof(c5));
+    memset(&params, 0, sizeof(params));
+    if (!tls13)
+    {
+        c4.dwVersion = SCHANNEL_CRED_VERSION;
+        c4.grbitEnabledProtocols = SP_PROT_TLS1_2_CLIENT;
+        c4.cCreds = 1;
+        c4.paCred = &cert;
+        c4.dwFlags = SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS;
+        return AcquireCredentialsHandleA(NULL, (char *)UNISP_NAME_A, SECPKG_CRED_OUTBOUND, NULL, &c4, NULL, NULL,
+                                         cred, NULL);
+    }
+    c5.dwVersion = SCH_CREDENTIALS_VERSION;
+    c5.cCreds = 1;
+    c5.paCred = &cert;
+    c5.dwFlags = SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS;
+    params.grbitDisabledProtocols = ~SP_PROT_TLS1_3_CLIENT;
+    c5.cTlsParameters = 1;
+    c5.pTlsParameters = &params;
+    return AcquireCredentialsHandleA(NULL, (char *)UNISP_NAME_A, SECPKG_CRED_OUTBOUND, NULL, &c5, NULL, NULL,
+                                     cred, NULL);
+}
+
+static SECURITY_STATUS acquire_server13(CredHandle *cred, PCCERT_CONTEXT cert)
+{
+    SCH_CREDENTIALS c;
+    TLS_PARAMETERS params;
+
+    memset(&c, 0, sizeof(c));
+    memset(&params, 0, sizeof(params));
+    c.dwVersion = SCH_CREDENTIALS_VERSION;
+    c.cCreds = 1;
+    c.paCred = &cert;
+    params.grbitDisabledProtocols = ~SP_PROT_TLS1_3_SERVER;
+    c.cTlsParameters = 1;
+    c.pTlsParameters = &params;
+    return AcquireCredentialsHandleA(NULL, (char *)UNISP_NAME_A, SECPKG_CRED_INBOUND, NULL, &c, NULL, NULL,
+                                     cred, NULL);
+}
+
+/* DecryptMessage of the first record in party->in (consumed); returns the status and the
+ * plaintext size in *size (copied to out when given). */
+static SECURITY_STATUS decrypt_in(struct party *party, BYTE *out, ULONG *size)
+{
+    SecBuffer b[4];
+    SecBufferDesc desc = { SECBUFFER_VERSION, 4, b };
+    SECURITY_STATUS status;
+    ULONG extra = 0;
+    int i;
+
+    b[0].BufferType = SECBUFFER_DATA; b[0].pvBuffer = party->in; b[0].cbBuffer = party->in_len;
+    for (i = 1; i < 4; i++) { b[i].BufferType = SECBUFFER_EMPTY; b[i].pvBuffer = NULL; b[i].cbBuffer = 0; }
+    status = DecryptMessage(&party->ctx, &desc, 0, NULL);
+    *size = 0;
+    for (i = 0; i < 4; i++)
+    {
+        if (b[i].BufferType == SECBUFFER_DATA)
+        {
+            *size = b[i].cbBuffer;
+            if (out && b[i].cbBuffer) memcpy(out, b[i].pvBuffer, b[i].cbBuffer);
+        }
+        if (b[i].BufferType == SECBUFFER_EXTRA) extra = b[i].cbBuffer;
+    }
+    if (status == SEC_E_OK || status == SEC_I_RENEGOTIATE)
+    {
+        memmove(party->in, party->in + party->in_len - extra, extra);
+        party->in_len = extra;
+    }
+    return status;
+}
+
+/* EncryptMessage of text on from, the record appended to to->in. */
+static SECURITY_STATUS encrypt_to(struct party *from, struct party *to, const char *text)
+{
+    SecPkgContext_StreamSizes sizes;
+    SecBuffer b[4];
+    SecBufferDesc desc = { SECBUFFER_VERSION, 4, b };
+    SECURITY_STATUS status;
+    ULONG len = strlen(text);
+    BYTE *rec = to->in + to->in_len;
+
+    if ((status = QueryContextAttributesA(&from->ctx, SECPKG_ATTR_STREAM_SIZES, &sizes))) return status;
+    memcpy(rec + sizes.cbHeader, text, len);
+    b[0].BufferType = SECBUFFER_STREAM_HEADER; b[0].pvBuffer = rec; b[0].cbBuffer = sizes.cbHeader;
+    b[1].BufferType = SECBUFFER_DATA; b[1].pvBuffer = rec + sizes.cbHeader; b[1].cbBuffer = len;
+    b[2].BufferType = SECBUFFER_STREAM_TRAILER; b[2].pvBuffer = rec + sizes.cbHeader + len;
+    b[2].cbBuffer = sizes.cbTrailer;
+    b[3].BufferType = SECBUFFER_EMPTY; b[3].pvBuffer = NULL; b[3].cbBuffer = 0;
+    status = EncryptMessage(&from->ctx, 0, &desc, 0);
+    if (status == SEC_E_OK) to->in_len += b[0].cbBuffer + b[1].cbBuffer + b[2].cbBuffer;
+    return status;
+}
+
+/* AcceptSecurityContext(ASC_REQ_MUTUAL_AUTH) with an empty input token on the established
+ * server context, as .NET's SslStream.NegotiateClientCertificateAsync does. The token goes to
+ * client->in; returns the status and the token size in *size. */
+static SECURITY_STATUS ask_again(struct party *server, struct party *client, ULONG *size)
+{
+    SecBuffer in[2], out[1];
+    SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in }, out_desc = { SECBUFFER_VERSION, 1, out };
+    SECURITY_STATUS status;
+
+    in[0].BufferType = SECBUFFER_TOKEN; in[0].pvBuffer = NULL; in[0].cbBuffer = 0;
+    in[1].BufferType = SECBUFFER_EMPTY; in[1].pvBuffer = NULL; in[1].cbBuffer = 0;
+    out[0].BufferType = SECBUFFER_TOKEN; out[0].pvBuffer = NULL; out[0].cbBuffer = 0;
+    server->attrs = 0;
+    status = AcceptSecurityContext(&server->cred, &server->ctx, &in_desc,
+                                   ASC_REQ_MUTUAL_AUTH | ASC_REQ_CONFIDENTIALITY | ASC_REQ_ALLOCATE_MEMORY
+                                   | ASC_REQ_STREAM, 0, &server->ctx, &out_desc, &server->attrs, NULL);
+    *size = out[0].cbBuffer;
+    if (out[0].pvBuffer)
+    {
+        memcpy(client->in + client->in_len, out[0].pvBuffer, out[0].cbBuffer);
+        client->in_len += out[0].cbBuffer;
+        FreeContextBuffer(out[0].pvBuffer);
+    }
+    return status;
+}
+
+/* The client's certificate as the server sees it now matches cert. */
+static void check_client_cert(struct party *server, PCCERT_CONTEXT cert, const char *what)
+{
+    PCCERT_CONTEXT peer = NULL;
+    SECURITY_STATUS status = QueryContextAttributesA(&server->ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &peer);
+
+    ok(status == SEC_E_OK && peer, "%s: REMOTE_CERT_CONTEXT %08lx %p\n", what, status, peer);
+    if (!peer) return;
+    ok(CertCompareCertificate(X509_ASN_ENCODING, peer->pCertInfo, cert->pCertInfo),
+       "%s: not the client's certificate\n", what);
+    CertFreeCertificateContext(peer);
+}
+
+/* Records still flow both ways with the (new) keys. */
+static void check_records(struct party *client, struct party *server, const char *what)
+{
+    BYTE plain[64];
+    ULONG size;
+
+    SECURITY_STATUS status;
+
+    client->in_len = server->in_len = 0;
+    ok(encrypt_to(server, client, "after") == SEC_E_OK, "%s: EncryptMessage (server)\n", what);
+    status = decrypt_in(client, plain, &size);
+    ok(status == SEC_E_OK && size == 5 && !memcmp(plain, "after", 5), "%s: client got %08lx, %lu bytes\n", what,
+       status, size);
+    ok(encrypt_to(client, server, "reply") == SEC_E_OK, "%s: EncryptMessage (client)\n", what);
+    status = decrypt_in(server, plain, &size);
+    ok(status == SEC_E_OK && size == 5 && !memcmp(plain, "reply", 5), "%s: server got %08lx, %lu bytes\n", what,
+       status, size);
+}
+
+/* A server asks an established client for its certificate (AcceptSecurityContext with
+ * ASC_REQ_MUTUAL_AUTH and no input): TLS 1.2 renegotiation (HelloRequest), TLS 1.3
+ * post-handshake authentication (CertificateRequest) when the client offered it. */
+static void test_ask_for_certificate_later(void)
+{
+    static struct party client, server;
+    PCCERT_CONTEXT cert, peer;
+    HCERTSTORE store;
+    SECURITY_STATUS status;
+    BYTE plain[64];
+    ULONG size;
+
+    store = import_store(CRYPT_EXPORTABLE | CRYPT_USER_KEYSET, &cert);
+    if (!cert)
+    {
+        skip("no certificate\n");
+        return;
+    }
+
+    /* TLS 1.2: the first handshake without a certificate request. */
+    ok(acquire_server(&server.cred, &cert, 1, 0, SP_PROT_TLS1_2_SERVER) == SEC_E_OK, "server credential\n");
+    ok(acquire_client_with_cert(&client.cred, cert, FALSE) == SEC_E_OK, "client credential\n");
+    run_handshake(&client, &server, ASC_REQ_CONFIDENTIALITY, NULL, 0, NULL, 0);
+    ok(server.last == SEC_E_OK && client.last == SEC_E_OK, "TLS 1.2 handshake: %08lx %08lx\n", server.last,
+       client.last);
+    peer = NULL;
+    status = QueryContextAttributesA(&server.ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &peer);
+    ok(status != SEC_E_OK && !peer, "no client certificate yet: %08lx %p\n", status, peer);
+    if (peer) CertFreeCertificateContext(peer);
+
+    /* The request: SEC_E_OK with one handshake record (an encrypted HelloRequest). */
+    client.in_len = 0;
+    status = ask_again(&server, &client, &size);
+    ok(status == SEC_E_OK, "TLS 1.2 request: got %08lx\n", status);
+    ok(size == client.in_len && size > 5 && client.in[0] == 0x16 && 5 + (client.in[3] << 8 | client.in[4]) == size,
+       "TLS 1.2 request: %lu bytes, type %#x\n", size, client.in[0]);
+    ok(server.attrs & ASC_RET_MUTUAL_AUTH, "ASC_RET_MUTUAL_AUTH missing: %#lx\n", server.attrs);
+
+    /* The client sees SEC_I_RENEGOTIATE and runs the new handshake through ISC. */
+    status = decrypt_in(&client, NULL, &size);
+    ok(status == SEC_I_RENEGOTIATE, "client DecryptMessage: got %08lx\n", status);
+    ok(!size, "client DecryptMessage: %lu bytes of data\n", size);
+    client.last = server.last = SEC_I_CONTINUE_NEEDED;
+    server.in_len = 0;
+    {
+        SecBuffer in[2], out[1];
+        SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in }, out_desc = { SECBUFFER_VERSION, 1, out };
+
+        in[0].BufferType = SECBUFFER_TOKEN; in[0].pvBuffer = client.in; in[0].cbBuffer = client.in_len;
+        in[1].BufferType = SECBUFFER_EMPTY; in[1].pvBuffer = NULL; in[1].cbBuffer = 0;
+        out[0].BufferType = SECBUFFER_TOKEN; out[0].pvBuffer = NULL; out[0].cbBuffer = 0;
+        client.last = InitializeSecurityContextA(&client.cred, &client.ctx, (char *)"localhost",
+                                                 ISC_REQ_CONFIDENTIALITY | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM,
+                                                 0, 0, &in_desc, 0, &client.ctx, &out_desc, &client.attrs, NULL);
+        ok(client.last == SEC_I_CONTINUE_NEEDED, "client ISC after SEC_I_RENEGOTIATE: %08lx\n", client.last);
+        ok(out[0].cbBuffer > 5 && out[0].pvBuffer && ((BYTE *)out[0].pvBuffer)[0] == 0x16,
+           "client hello of %lu bytes\n", out[0].cbBuffer);
+        client.in_len = 0;
+        if (out[0].pvBuffer)
+        {
+            memcpy(server.in, out[0].pvBuffer, out[0].cbBuffer);
+            server.in_len = out[0].cbBuffer;
+            FreeContextBuffer(out[0].pvBuffer);
+        }
+    }
+    /* The server's following ASC calls take the client's handshake records as tokens. */
+    exchange(&client, &server, ASC_REQ_MUTUAL_AUTH | ASC_REQ_CONFIDENTIALITY, NULL, 0, NULL, 0);
+    ok(server.last == SEC_E_OK, "TLS 1.2 renegotiation: ASC got %08lx\n", server.last);
+    ok(client.last == SEC_E_OK, "TLS 1.2 renegotiation: ISC got %08lx\n", client.last);
+    ok(server.attrs & ASC_RET_MUTUAL_AUTH, "ASC_RET_MUTUAL_AUTH missing: %#lx\n", server.attrs);
+    check_client_cert(&server, cert, "TLS 1.2 renegotiation");
+    check_records(&client, &server, "TLS 1.2 renegotiation");
+    end_contexts(&client, &server);
+    FreeCredentialsHandle(&server.cred);
+    FreeCredentialsHandle(&client.cred);
+
+    /* TLS 1.3: post-handshake authentication needs the client's post_handshake_auth
+     * extension; a client without it cannot be asked (SEC_I_NO_RENEGOTIATION, no token) and
+     * the connection goes on. */
+    ok(acquire_server13(&server.cred, cert) == SEC_E_OK, "TLS 1.3 server credential\n");
+    ok(acquire_client_with_cert(&client.cred, cert, TRUE) == SEC_E_OK, "TLS 1.3 client credential\n");
+    run_handshake(&client, &server, ASC_REQ_CONFIDENTIALITY, NULL, 0, NULL, 0);
+    ok(server.last == SEC_E_OK && client.last == SEC_E_OK, "TLS 1.3 handshake: %08lx %08lx\n", server.last,
+       client.last);
+    /* The client takes the server's tickets first. */
+    while (client.in_len && (status = decrypt_in(&client, plain, &size)) == SEC_I_RENEGOTIATE)
+    {
+        SecBuffer in[2], out[1];
+        SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in }, out_desc = { SECBUFFER_VERSION, 1, out };
+
+        in[0].BufferType = SECBUFFER_TOKEN; in[0].pvBuffer = NULL; in[0].cbBuffer = 0;
+        in[1].BufferType = SECBUFFER_EMPTY; in[1].pvBuffer = NULL; in[1].cbBuffer = 0;
+        out[0].BufferType = SECBUFFER_TOKEN; out[0].pvBuffer = NULL; out[0].cbBuffer = 0;
+        InitializeSecurityContextA(&client.cred, &client.ctx, (char *)"localhost",
+                                   ISC_REQ_CONFIDENTIALITY | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM, 0, 0,
+                                   &in_desc, 0, &client.ctx, &out_desc, &client.attrs, NULL);
+        if (out[0].pvBuffer) FreeContextBuffer(out[0].pvBuffer);
+    }
+    client.in_len = 0;
+    status = ask_again(&server, &client, &size);
+    if (status == SEC_E_OK)
+    {
+        /* A client that offered post_handshake_auth: the CertificateRequest (an encrypted
+         * record), answered through DecryptMessage / ISC, then the server's ASC. */
+        ok(size > 5 && client.in[0] == 0x17, "TLS 1.3 request: %lu bytes, type %#x\n", size, client.in[0]);
+        todo_wine ok(0, "TLS 1.3 post-handshake authentication with our own client is not tested yet\n");
+    }
+    else
+    {
+        ok(status == SEC_I_NO_RENEGOTIATION, "TLS 1.3 request without post_handshake_auth: got %08lx\n", status);
+        ok(!size, "TLS 1.3 request without post_handshake_auth: %lu byte token\n", size);
+    }
+    check_records(&client, &server, "TLS 1.3 after the request");
+    end_contexts(&client, &server);
+    FreeCredentialsHandle(&server.cred);
+    FreeCredentialsHandle(&client.cred);
+    CertFreeCertificateContext(cert);
+    CertCloseStore(store, 0);
+}
+
+/* Removes the key container a certificate's CERT_KEY_PROV_INFO_PROP_ID names. */
+static void delete_key_container(PCCERT_CONTEXT cert)
+{
+    CRYPT_KEY_PROV_INFO *info;
+    HCRYPTPROV prov;
+    DWORD size = 0;
+
+    if (!CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size)) return;
+    if (!(info = HeapAlloc(GetProcessHeap(), 0, size))) return;
+    if (CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, info, &size))
+        CryptAcquireContextW(&prov, info->pwszContainerName, info->pwszProvName, info->dwProvType,
+                             CRYPT_DELETEKEYSET | (info->dwFlags & CRYPT_MACHINE_KEYSET));
+    HeapFree(GetProcessHeap(), 0, info);
+}
+
+/* Removes every copy of the certificate with this hash (and its key container) from a
+ * system MY store; returns how many there were. */
+static unsigned int remove_from_store(DWORD location, CRYPT_HASH_BLOB *hash, BOOL with_keys)
+{
+    HCERTSTORE my = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, location, L"MY");
+    PCCERT_CONTEXT found;
+    unsigned int count = 0;
+
+    if (!my) return 0;
+    while (count < 8 && (found = CertFindCertificateInStore(my, X509_ASN_ENCODING, 0, CERT_FIND_SHA1_HASH, hash,
+                                                             NULL)))
+    {
+        if (with_keys) delete_key_container(found);
+        if (CertDeleteCertificateFromStore(found)) count++;
+        else break;
+    }
+    CertCloseStore(my, 0);
+    return count;
+}
+
+/* The test certificate imported into the CurrentUser or LocalMachine MY store (its key in a
+ * user or machine key container), found there again by its hash, serves as the server's
+ * credential as IIS-style servers use it; removed from the store afterwards. */
+static void test_system_store_credential(DWORD location, const char *name)
+{
+    static struct party client, server;
+    BYTE hash[20];
+    CRYPT_HASH_BLOB hash_blob = { sizeof(hash), hash };
+    PCCERT_CONTEXT imported, added = NULL, found;
+    HCERTSTORE pfx, my;
+    SECURITY_STATUS status;
+    DWORD size = sizeof(hash);
+    BOOL machine = location == CERT_SYSTEM_STORE_LOCAL_MACHINE;
+    unsigned int count;
+
+    pfx = import_store(CRYPT_EXPORTABLE | (machine ? CRYPT_MACHINE_KEYSET : CRYPT_USER_KEYSET), &imported);
+    if (!imported)
+    {
+        skip("%s: PFXImportCertStore failed: %lu\n", name, GetLastError());
+        if (pfx) CertCloseStore(pfx, 0);
+        return;
+    }
+    ok(CertGetCertificateContextProperty(imported, CERT_HASH_PROP_ID, hash, &size), "%s: no hash\n", name);
+    if (machine)
+    {
+        /* Windows records the machine key set in the key link; Wine 8's PFXImportCertStore
+         * does not (the key is there): add it, a no-op on Windows. */
+        CRYPT_KEY_PROV_INFO *info;
+
+        size = 0;
+        if (CertGetCertificateContextProperty(imported, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size)
+            && (info = HeapAlloc(GetProcessHeap(), 0, size)))
+        {
+            if (CertGetCertificateContextProperty(imported, CERT_KEY_PROV_INFO_PROP_ID, info, &size))
+            {
+                info->dwFlags |= CRYPT_MACHINE_KEYSET;
+                ok(CertSetCertificateContextProperty(imported, CERT_KEY_PROV_INFO_PROP_ID, 0, info),
+                   "%s: setting the key link failed: %lu\n", name, GetLastError());
+            }
+            HeapFree(GetProcessHeap(), 0, info);
+        }
+    }
+    /* What an interrupted run left (its key container may be the one just imported: Wine's
+     * PFX import always uses the default container). */
+    remove_from_store(location, &hash_blob, FALSE);
+    my = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, location, L"MY");
+    ok(my != NULL, "%s: CertOpenStore(MY) failed: %lu\n", name, GetLastError());
+    if (!my)
+    {
+        delete_key_container(imported);
+        CertFreeCertificateContext(imported);
+        CertCloseStore(pfx, 0);
+        return;
+    }
+    ok(CertAddCertificateContextToStore(my, imported, CERT_STORE_ADD_REPLACE_EXISTING, &added),
+       "%s: CertAddCertificateContextToStore failed: %lu\n", name, GetLastError());
+    if (added) CertFreeCertificateContext(added);
+    CertFreeCertificateContext(imported);
+    CertCloseStore(pfx, 0);
+    CertCloseStore(my, 0);
+
+    /* As a server finds its certificate: a fresh handle on the system store. */
+    if (machine) my = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, location, L"MY");
+    else my = CertOpenSystemStoreA(0, "MY");
+    ok(my != NULL, "%s: reopening MY failed: %lu\n", name, GetLastError());
+    if (!my) return;
+    found = CertFindCertificateInStore(my, X509_ASN_ENCODING, 0, CERT_FIND_SHA1_HASH, &hash_blob, NULL);
+    ok(found != NULL, "%s: certificate not found in MY: %lu\n", name, GetLastError());
+    if (found)
+    {
+        size = 0;
+        ok(CertGetCertificateContextProperty(found, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size),
+           "%s: the store's certificate has no key link\n", name);
+        status = acquire_server(&server.cred, &found, 1, 0, SP_PROT_TLS1_2_SERVER);
+        /* Under Wine 8 the LocalMachine copy's key link names the user's key set (its PFX
+         * import and registry store lose CRYPT_MACHINE_KEYSET), so the key is not found. */
+        todo_wine_if(machine)
+        ok(status == SEC_E_OK, "%s: AcquireCredentialsHandle: %08lx\n", name, status);
+        if (status == SEC_E_OK)
+        {
+            PCCERT_CONTEXT peer = NULL;
+
+            ok(acquire_client(&client.cred, SP_PROT_TLS1_2_CLIENT) == SEC_E_OK, "client credential\n");
+            run_handshake(&client, &server, ASC_REQ_CONFIDENTIALITY, NULL, 0, NULL, 0);
+            ok(server.last == SEC_E_OK && client.last == SEC_E_OK, "%s: handshake %08lx %08lx\n", name,
+               server.last, client.last);
+            /* The client saw the store's certificate. */
+            status = QueryContextAttributesA(&client.ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &peer);
+            ok(status == SEC_E_OK && peer && CertCompareCertificate(X509_ASN_ENCODING, peer->pCertInfo,
+                                                                   found->pCertInfo),
+               "%s: server certificate %08lx %p\n", name, status, peer);
+            if (peer) CertFreeCertificateContext(peer);
+            end_contexts(&client, &server);
+            FreeCredentialsHandle(&client.cred);
+            FreeCredentialsHandle(&server.cred);
+        }
+        CertFreeCertificateContext(found);
+    }
+    CertCloseStore(my, 0);
+    /* The copy added above is there to remove (Wine's CurrentUser MY view shows it twice:
+     * Wine also lists LocalMachine's certificates there). */
+    count = remove_from_store(location, &hash_blob, TRUE);
+    ok(count >= 1, "%s: %u copies to remove\n", name, count);
+}
+
 START_TEST(server)
 {
     test_inbound_credentials();
     test_accept();
+    test_ask_for_certificate_later();
+    test_system_store_credential(CERT_SYSTEM_STORE_CURRENT_USER, "CurrentUser MY");
+    test_system_store_credential(CERT_SYSTEM_STORE_LOCAL_MACHINE, "LocalMachine MY");
 }

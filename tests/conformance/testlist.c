@@ -13,6 +13,7 @@
 extern void func_loaded(void);
 extern void func_schannel(void);
 extern void func_client(void);
+extern void func_clientalert(void);
 extern void func_ntlm(void);
 extern void func_packages(void);
 extern void func_exports(void);
@@ -29,6 +30,7 @@ const struct test winetest_testlist[] =
     { "loaded", func_loaded },
     { "schannel", func_schannel },
     { "client", func_client },
+    { "clientalert", func_clientalert },
     { "ntlm", func_ntlm },
     { "packages", func_packages },
     { "exports", func_exports },

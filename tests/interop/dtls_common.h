@@ -318,7 +318,7 @@ static int receive_text(struct endpoint *e, char *text, ULONG size)
             if (FAILED(status)) return fail("retransmission after SEC_I_RENEGOTIATE", status), -1;
             continue;
         }
-        if (status == SEC_E_DECRYPT_FAILURE || status == SEC_E_OUT_OF_SEQUENCE) continue;   /* dropped */
+        if (status == SEC_E_MESSAGE_ALTERED || status == SEC_E_OUT_OF_SEQUENCE) continue;   /* dropped */
         if (status != SEC_E_OK) return fail("DecryptMessage", status), -1;
         if (bufs[1].BufferType != SECBUFFER_DATA || !bufs[1].cbBuffer) continue;
         if (bufs[1].cbBuffer >= size) bufs[1].cbBuffer = size - 1;

@@ -99,6 +99,18 @@ wait_for()
     return 1
 }
 
+# keys_match: DTLS-SRTP rows; our side printed its profile and its 60 bytes of
+# EXTRACTOR-dtls_srtp keying material, which the peer must have printed too (any case).
+keys_match()
+{
+    [ -n "${EXPECT_SRTP:-}" ] || return 0
+    expect "$tmp/ours.txt" '^srtp profile: 0x0001$' '^keying material: [0-9A-F]{120}$' || return 1
+    [ -z "${PEER_HIDES_KEYS:-}" ] || return 0   # gnutls-serv prints neither keys nor profile
+    keys=$(sed -n 's/^keying material: //p' "$tmp/ours.txt")
+    grep -qi -- "$keys" "$tmp/peer.log" || { why="peer printed other keying material than $keys"; return 1; }
+    expect "$tmp/peer.log" "$EXPECT_SRTP"
+}
+
 udp_bound() { [ -n "$(ss -Hanu "( sport = :$1 )" 2>/dev/null)" ]; }
 
 # expect NAME FILE REGEX...: every regex must match FILE; sets why.
@@ -186,6 +198,7 @@ client_row()
     else expect "$tmp/ours.txt" "$EXPECT_PROTO" '^peer: localhost' "^received: $reply" '^closed'
     fi
     [ -n "$why" ] || expect "$tmp/peer.log" 'hello from schannel dtls'
+    [ -n "$why" ] || keys_match
     stop_all
     report "$name"
 }
@@ -235,6 +248,7 @@ server_row()
     else expect "$tmp/ours.txt" "$EXPECT_PROTO" "^received: $line" '^closed' ${EXPECT_SERVER:+"$EXPECT_SERVER"}
     fi
     [ -n "$why" ] || expect "$tmp/peer.log" "echo: $line"
+    [ -n "$why" ] || keys_match
     stop_all
     report "$name"
 }
@@ -256,6 +270,23 @@ client_row "client DTLS1.0 vs gnutls-serv --udp"       gnutls --priority NORMAL:
 client_row "client DTLS1.0 vs openssl s_server -dtls1" openssl -dtls1 -cipher DEFAULT@SECLEVEL=0 -- --dtls10
 server_row "server DTLS1.0 vs gnutls-cli --udp"        gnutls --dtls10 -- --priority NORMAL:-VERS-ALL:+VERS-DTLS1.0
 server_row "server DTLS1.0 vs openssl s_client -dtls1" openssl --dtls10 -- -dtls1 -cipher DEFAULT@SECLEVEL=0
+
+# DTLS-SRTP: SECBUFFER_SRTP_PROTECTION_PROFILES offers AEAD_AES_128_GCM and
+# AES128_CM_HMAC_SHA1_80; both ends must agree on the latter and on the exported SRTP keys.
+EXPECT_PROTO='^protocol: DTLS 1\.2'
+EXPECT_SRTP='SRTP_AES128_CM_(HMAC_)?SHA1_80'
+label="EXTRACTOR-dtls_srtp"
+PEER_HIDES_KEYS=1
+client_row "client DTLS-SRTP vs gnutls-serv (profile only)" gnutls --srtp-profiles=SRTP_AES128_CM_HMAC_SHA1_80 \
+    -- --dtls12 --srtp
+PEER_HIDES_KEYS=
+client_row "client DTLS-SRTP vs openssl s_server" openssl -dtls1_2 -use_srtp SRTP_AES128_CM_SHA1_80 \
+    -keymatexport $label -keymatexportlen 60 -- --dtls12 --srtp
+server_row "server DTLS-SRTP vs gnutls-cli" gnutls --dtls12 --srtp -- \
+    --srtp-profiles=SRTP_AES128_CM_HMAC_SHA1_80 --keymatexport=$label --keymatexportsize=60
+server_row "server DTLS-SRTP vs openssl s_client" openssl --dtls12 --srtp -- -dtls1_2 \
+    -use_srtp SRTP_AES128_CM_SHA1_80 -keymatexport $label -keymatexportlen 60
+EXPECT_SRTP=
 
 echo "dtls: $passed passed, $failed failed"
 [ $failed -eq 0 ]

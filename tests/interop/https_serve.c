@@ -11,7 +11,11 @@
  *   --tls10 --tls11 --tls12 --tls13   enable only these protocols (default: Schannel's)
  *   --schannel-cred   SCHANNEL_CRED (grbitEnabledProtocols) instead of SCH_CREDENTIALS
  *   --mutual          ASC_REQ_MUTUAL_AUTH: ask for a client certificate
- *   --require-cert    with --mutual: refuse (HTTP 403) a connection without one
+ *   --require-cert    with --mutual or --renegotiate: refuse (HTTP 403) a connection without one
+ *   --renegotiate     after the request, if the client sent no certificate, ask for one:
+ *                     AcceptSecurityContext(ASC_REQ_MUTUAL_AUTH) with no input on the
+ *                     established context (TLS 1.2 renegotiation, TLS 1.3 post-handshake
+ *                     authentication), as .NET's NegotiateClientCertificateAsync does
  *   --alpn LIST       comma-separated ALPN ids (SECBUFFER_APPLICATION_PROTOCOLS)
  *   --no-reconnect    SCH_CRED_DISABLE_RECONNECTS
  *   --send-root       SCH_SEND_ROOT_CERT
@@ -21,6 +25,7 @@
  * connection on stdout:
  *   conn N: ok proto=TLS1.3 cipher=0x6610/256 alpn=h2 resumed=0 client=CN
  *   conn N: fail AcceptSecurityContext 0x80090367
+ * and, with --renegotiate, "conn N: renegotiation 0x........" with the first ASC status.
  * Exit status: 0 when every connection succeeded, 1 usage, 2 socket, 3 credentials,
  * 4 a connection failed.
  *
@@ -73,7 +78,7 @@ struct options
     const char *pfx[MAX_PFX];
     int pfx_count;
     const char *password;
-    BOOL no_persist, non_exportable, schannel_cred, mutual, require_cert, no_reconnect, send_root;
+    BOOL no_persist, non_exportable, schannel_cred, mutual, require_cert, no_reconnect, send_root, renegotiate;
     DWORD protocols;          /* SP_PROT_*_SERVER, 0 for default */
     const char *alpn;
     int count;
@@ -215,18 +220,19 @@ static const char *proto_name(DWORD p)
     }
 }
 
-/* The handshake; leftover application data stays at the start of buf (*len bytes). */
+/* The handshake (or, with extra_req ASC_REQ_MUTUAL_AUTH on an established context, the rest of
+ * a renegotiation); leftover application data stays at the start of buf (*len bytes). */
 static SECURITY_STATUS accept_handshake(const struct options *o, SOCKET s, CredHandle *cred, CtxtHandle *ctx,
-                                        BOOL *have_ctx, BYTE *buf, ULONG *len, const char **where)
+                                        BOOL *have_ctx, BYTE *buf, ULONG *len, const char **where, ULONG extra_req)
 {
     ULONG req = ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT | ASC_REQ_CONFIDENTIALITY
-              | ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM;
+              | ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM | extra_req;
     SECURITY_STATUS status;
     int steps;
 
     if (o->mutual) req |= ASC_REQ_MUTUAL_AUTH;
     *where = "recv";
-    if (recv_more(s, buf, len) < 0) return SEC_E_INTERNAL_ERROR;
+    if (!*len && recv_more(s, buf, len) < 0) return SEC_E_INTERNAL_ERROR;
     for (steps = 0; steps < MAX_STEPS; steps++)
     {
         SecBuffer in[3], out[2];
@@ -375,6 +381,38 @@ static void send_close_notify(SOCKET s, CredHandle *cred, CtxtHandle *ctx)
     if (out.pvBuffer) FreeContextBuffer(out.pvBuffer);
 }
 
+/* Asks the established client for a certificate: ASC with ASC_REQ_MUTUAL_AUTH and an empty
+ * input token gives the request (HelloRequest / TLS 1.3 CertificateRequest), then the client's
+ * answer goes through ASC until SEC_E_OK. */
+static SECURITY_STATUS request_certificate(const struct options *o, SOCKET s, CredHandle *cred, CtxtHandle *ctx,
+                                           BYTE *buf, ULONG *len, int n)
+{
+    ULONG req = ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT | ASC_REQ_CONFIDENTIALITY
+              | ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM | ASC_REQ_MUTUAL_AUTH;
+    SecBuffer in[2], out[1];
+    SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in }, out_desc = { SECBUFFER_VERSION, 1, out };
+    SECURITY_STATUS status;
+    const char *where;
+    BOOL have_ctx = TRUE;
+    ULONG attrs = 0;
+
+    in[0].BufferType = SECBUFFER_TOKEN; in[0].pvBuffer = NULL; in[0].cbBuffer = 0;
+    in[1].BufferType = SECBUFFER_EMPTY; in[1].pvBuffer = NULL; in[1].cbBuffer = 0;
+    out[0].BufferType = SECBUFFER_TOKEN; out[0].pvBuffer = NULL; out[0].cbBuffer = 0;
+    status = AcceptSecurityContext(cred, ctx, &in_desc, req, 0, ctx, &out_desc, &attrs, NULL);
+    printf("conn %d: renegotiation 0x%08lx, %lu byte request\n", n, status, out[0].cbBuffer);
+    fflush(stdout);
+    if (out[0].pvBuffer)
+    {
+        if (out[0].cbBuffer && !send_all(s, out[0].pvBuffer, out[0].cbBuffer)) status = SEC_E_INTERNAL_ERROR;
+        FreeContextBuffer(out[0].pvBuffer);
+    }
+    if (status != SEC_E_OK) return status;
+    status = accept_handshake(o, s, cred, ctx, &have_ctx, buf, len, &where, ASC_REQ_MUTUAL_AUTH);
+    if (status != SEC_E_OK) printf("conn %d: renegotiation failed in %s: 0x%08lx\n", n, where, status);
+    return status;
+}
+
 /* One line describing the connection as the server sees it. */
 static void describe(CtxtHandle *ctx, char *line, size_t size, BOOL *has_client_cert)
 {
@@ -417,7 +455,7 @@ static BOOL serve_one(const struct options *o, SOCKET s, CredHandle *cred, int n
     char line[600], request[4096], response[1024];
     SECURITY_STATUS status;
 
-    status = accept_handshake(o, s, cred, &ctx, &have_ctx, buf, &len, &where);
+    status = accept_handshake(o, s, cred, &ctx, &have_ctx, buf, &len, &where, 0);
     if (status != SEC_E_OK)
     {
         printf("conn %d: fail %s 0x%08lx\n", n, where, status);
@@ -427,6 +465,12 @@ static BOOL serve_one(const struct options *o, SOCKET s, CredHandle *cred, int n
     }
     describe(&ctx, line, sizeof(line), &has_cert);
     status = read_request(s, &ctx, buf, &len, request, sizeof(request));
+    if (status == SEC_E_OK && o->renegotiate && !has_cert)
+    {
+        status = request_certificate(o, s, cred, &ctx, buf, &len, n);
+        if (status == SEC_E_OK) describe(&ctx, line, sizeof(line), &has_cert);
+        else if (status == SEC_I_NO_RENEGOTIATION) status = SEC_E_OK;  /* the client cannot be asked */
+    }
     if (status == SEC_E_OK || status == SEC_I_CONTEXT_EXPIRED)
     {
         if (o->require_cert && !has_cert)
@@ -476,7 +520,7 @@ static BOOL build_alpn(const char *list)
 static int usage(void)
 {
     fprintf(stderr, "usage: https_serve [--pfx FILE]... [--password PW] [--no-persist] [--non-exportable] "
-            "[--tls10] [--tls11] [--tls12] [--tls13] [--schannel-cred] [--mutual] [--require-cert] "
+            "[--tls10] [--tls11] [--tls12] [--tls13] [--schannel-cred] [--mutual] [--require-cert] [--renegotiate] "
             "[--alpn LIST] [--no-reconnect] [--send-root] [--count N] port\n");
     return EXIT_USAGE;
 }
@@ -509,6 +553,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--schannel-cred")) o.schannel_cred = TRUE;
         else if (!strcmp(argv[i], "--mutual")) o.mutual = TRUE;
         else if (!strcmp(argv[i], "--require-cert")) o.require_cert = TRUE;
+        else if (!strcmp(argv[i], "--renegotiate")) o.renegotiate = TRUE;
         else if (!strcmp(argv[i], "--alpn") && i + 1 < argc) o.alpn = argv[++i];
         else if (!strcmp(argv[i], "--no-reconnect")) o.no_reconnect = TRUE;
         else if (!strcmp(argv[i], "--send-root")) o.send_root = TRUE;

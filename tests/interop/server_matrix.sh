@@ -110,7 +110,9 @@ skip()
     skipped=$((skipped + 1))
 }
 
-request() { printf 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'; }
+# The request; with hold=N the client's stdin stays open N more seconds (gnutls-cli ends its
+# connection at end of input, before a server's late certificate request is answered).
+request() { printf 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'; [ -z "${hold:-}" ] || sleep "$hold"; }
 
 # ossl NAME EXPECT-REGEX... -- s_client args: passes when every regex matches the output.
 ossl()
@@ -200,6 +202,9 @@ if start_serve default --pfx "$rsa" --alpn h2,http/1.1; then
     gtls "gnutls-cli --resume TLS1.2"       'This is a resumed session' -- --resume --priority NORMAL:-VERS-ALL:+VERS-TLS1.2
     ossl "openssl TLS1.1 refused (not enabled)" 'alert protocol version|no protocols available|unsupported protocol' \
         -- -tls1_1 -cipher DEFAULT@SECLEVEL=0
+    # Without TLS 1.0/1.1 the server offers AEAD suites only (no CBC: no LUCKY13 exposure).
+    ossl "openssl TLS1.2 CBC-only offer refused (AEAD only)" 'alert handshake failure|no shared cipher|Cipher is \(NONE\)' \
+        -- -tls1_2 -cipher ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:AES128-SHA:AES256-SHA
     stop_serve
 fi
 
@@ -210,6 +215,8 @@ if start_serve schannel-cred --pfx "$rsa" --schannel-cred --tls10 --tls11 --tls1
     gtls "gnutls-cli TLS1.0 RSA (SCHANNEL_CRED)" "$ok" 'proto=TLS1\.0' -- --priority NORMAL:-VERS-ALL:+VERS-TLS1.0
     gtls "gnutls-cli TLS1.1 RSA (SCHANNEL_CRED)" "$ok" 'proto=TLS1\.1' -- --priority NORMAL:-VERS-ALL:+VERS-TLS1.1
     ossl "openssl TLS1.2 RSA (SCHANNEL_CRED)" "$ok" 'proto=TLS1\.2' -- -tls1_2
+    ossl "openssl TLS1.2 CBC suite (TLS1.0/1.1 enabled)" "$ok" 'Cipher is ECDHE-RSA-AES128-SHA$' \
+        -- -tls1_2 -cipher ECDHE-RSA-AES128-SHA
     ossl "openssl TLS1.3 refused (SCHANNEL_CRED)" 'Cipher is \(NONE\)' -- -tls1_3
     grep -q 'fail AcceptSecurityContext 0x80090331' "$tmp/serve.log" \
         && report "ASC: TLS1.3 offer only is SEC_E_ALGORITHM_MISMATCH" "" \
@@ -226,6 +233,31 @@ if start_serve mutual --pfx "$rsa" --mutual --require-cert; then
     gtls "gnutls-cli TLS1.3 client certificate" "$ok" 'client=localhost' -- \
         --x509certfile "$data/server-rsa.pem" --x509keyfile "$data/server-rsa-key.pem"
     ossl "openssl without client certificate (403)" '^HTTP/1\.0 403' -- -tls1_3
+    # Windows Server 2012 and later send no trusted issuer list (SendTrustedIssuerList 0).
+    ossl "CertificateRequest names no CAs (TLS1.2)" 'No client certificate CA names sent' -- -tls1_2
+    stop_serve
+fi
+
+# --- a client certificate asked for after the handshake: AcceptSecurityContext(ASC_REQ_MUTUAL_AUTH)
+# again with no input, as .NET's NegotiateClientCertificateAsync does ---------------------------
+if start_serve renegotiate --pfx "$rsa" --renegotiate --require-cert; then
+    ossl "openssl TLS1.2 renegotiation for a client certificate" "$ok" 'client=localhost' 'proto=TLS1\.2' -- -tls1_2 \
+        -cert "$data/server-rsa.pem" -key "$data/server-rsa-key.pem"
+    ossl "openssl TLS1.3 post-handshake auth (-enable_pha)" "$ok" 'client=localhost' 'proto=TLS1\.3' -- -tls1_3 \
+        -enable_pha -cert "$data/server-ecdsa.pem" -key "$data/server-ecdsa-key.pem"
+    hold=3
+    gtls "gnutls-cli TLS1.3 --post-handshake-auth" "$ok" 'client=localhost' 'proto=TLS1\.3' -- --post-handshake-auth \
+        --x509certfile "$data/server-rsa.pem" --x509keyfile "$data/server-rsa-key.pem" \
+        --priority NORMAL:-VERS-ALL:+VERS-TLS1.3
+    gtls "gnutls-cli TLS1.2 renegotiation for a client certificate" "$ok" 'client=localhost' 'proto=TLS1\.2' -- \
+        --x509certfile "$data/server-rsa.pem" --x509keyfile "$data/server-rsa-key.pem" \
+        --priority NORMAL:-VERS-ALL:+VERS-TLS1.2
+    hold=
+    ossl "openssl TLS1.3 without post_handshake_auth (403)" '^HTTP/1\.0 403' -- -tls1_3 \
+        -cert "$data/server-rsa.pem" -key "$data/server-rsa-key.pem"
+    grep -q 'renegotiation 0x00090360, 0 byte' "$tmp/serve.log" \
+        && report "ASC: TLS1.3 client without post_handshake_auth: SEC_I_NO_RENEGOTIATION" "" \
+        || report "ASC: TLS1.3 client without post_handshake_auth: SEC_I_NO_RENEGOTIATION" "not in server log"
     stop_serve
 fi
 

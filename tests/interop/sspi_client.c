@@ -19,6 +19,14 @@
  *   --supplied           ISC_REQ_USE_SUPPLIED_CREDS from the first call on
  *   --default-creds      leave SCH_CRED_NO_DEFAULT_CREDS out: Schannel may pick a certificate
  *                        of the MY store by the server's list of authorities
+ *   --revocation end|chain|exclude-root  SCH_CRED_REVOCATION_CHECK_END_CERT / _CHAIN /
+ *                        _CHAIN_EXCLUDE_ROOT
+ *   --ignore-offline     SCH_CRED_IGNORE_REVOCATION_OFFLINE
+ *   --ignore-no-check    SCH_CRED_IGNORE_NO_REVOCATION_CHECK
+ *   --alert-buffer       a SECBUFFER_ALERT output buffer in every handshake call; on failure its
+ *                        bytes are sent to the server and described
+ *   --renegotiate        after the handshake, call InitializeSecurityContext again without
+ *                        input (re-authentication) and finish that handshake
  * Helper modes (the test prefix only):
  *   --trust-root FILE    add the PEM certificate to the current user's Root store
  *   --untrust-root FILE  remove it again
@@ -31,6 +39,10 @@
  *   i resumed: 0|1        (SECPKG_ATTR_SESSION_INFO, SSL_SESSION_RECONNECT)
  *   i status: HTTP/1.1 200 OK
  *   i incomplete credentials: N issuers, first CN   (when ISC asked for a certificate)
+ *   i renegotiated: TLS 1.2   (--renegotiate: the second handshake's protocol; "none" when
+ *                             the second call had nothing to do)
+ *   alert: N bytes, last record type T[, level L, description D]  (--alert-buffer, on failure;
+ *                             level and description when the alert record is plaintext)
  * On failure: "error: FUNCTION: 0xXXXXXXXX" and exit status 3 (SSPI), 2 (socket),
  * 4 (HTTP), 1 (usage or setup).
  */
@@ -68,7 +80,8 @@ struct options
     const char *host, *port, *target, *alpn, *client_pfx, *late_pfx;
     int proto;
     int connections;
-    BOOL validate, supplied, default_creds;
+    BOOL validate, supplied, default_creds, alert_buffer, renegotiate;
+    DWORD revocation;
 };
 
 static int fail(const char *what, SECURITY_STATUS status)
@@ -170,7 +183,8 @@ static SECURITY_STATUS acquire(const struct options *o, const CERT_CONTEXT *clie
     SCH_CREDENTIALS cred5;
     TLS_PARAMETERS params;
     DWORD flags = (o->default_creds ? 0 : SCH_CRED_NO_DEFAULT_CREDS)
-                  | (o->validate ? SCH_CRED_AUTO_CRED_VALIDATION : SCH_CRED_MANUAL_CRED_VALIDATION);
+                  | (o->validate ? SCH_CRED_AUTO_CRED_VALIDATION : SCH_CRED_MANUAL_CRED_VALIDATION)
+                  | o->revocation;
     void *auth;
 
     memset(&cred4, 0, sizeof(cred4));
@@ -320,6 +334,128 @@ static SECURITY_STATUS answer_request(const struct options *o, CredHandle *cred,
     return SEC_E_OK;
 }
 
+/* --alert-buffer: what Schannel put into SECBUFFER_ALERT on failure goes to the server, as
+ * .NET's SslStream sends it; the last record is described. */
+static void report_alert(SOCKET s, SecBuffer *alert)
+{
+    const BYTE *p = alert->pvBuffer, *last = NULL;
+    ULONG pos = 0;
+
+    if (!alert->pvBuffer || !alert->cbBuffer)
+    {
+        printf("alert: none\n");
+        return;
+    }
+    send_all(s, alert->pvBuffer, alert->cbBuffer);
+    while (pos + 5 <= alert->cbBuffer)
+    {
+        last = p + pos;
+        pos += 5 + ((p[pos + 3] << 8) | p[pos + 4]);
+    }
+    if (!last || pos != alert->cbBuffer) printf("alert: %lu bytes, not records\n", alert->cbBuffer);
+    else if (last[0] == 21 && last[3] == 0 && last[4] == 2)
+        printf("alert: %lu bytes, last record type 21, level %u, description %u\n", alert->cbBuffer, last[5], last[6]);
+    else printf("alert: %lu bytes, last record type %u\n", alert->cbBuffer, last[0]);
+}
+
+/* Handshake calls until SEC_E_OK (the first call was made). in/in_len keep what the server
+ * sent beyond the handshake. Returns 0 or the exit status. */
+static int handshake_loop(const struct options *o, SOCKET s, CredHandle *cred, CtxtHandle *ctx, WCHAR *target,
+                          int index, ULONG *flags, BYTE *in, ULONG *in_len, BOOL have_input)
+{
+    SecBuffer in_bufs[2], out_bufs[2];
+    SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in_bufs };
+    SecBufferDesc out_desc = { SECBUFFER_VERSION, o->alert_buffer ? 2 : 1, out_bufs };
+    SECURITY_STATUS status;
+    BOOL need_more = !have_input;
+    ULONG attrs;
+    int n;
+
+    for (;;)
+    {
+        if (need_more)
+        {
+            n = recv(s, (char *)in + *in_len, IO_SIZE - *in_len, 0);
+            if (n <= 0)
+            {
+                printf("error: recv during handshake: %d\n", n);
+                return 2;
+            }
+            *in_len += n;
+        }
+        in_bufs[0].BufferType = SECBUFFER_TOKEN;
+        in_bufs[0].cbBuffer = *in_len;
+        in_bufs[0].pvBuffer = in;
+        in_bufs[1].BufferType = SECBUFFER_EMPTY;
+        in_bufs[1].cbBuffer = 0;
+        in_bufs[1].pvBuffer = NULL;
+        out_bufs[0].BufferType = SECBUFFER_TOKEN;
+        out_bufs[0].cbBuffer = 0;
+        out_bufs[0].pvBuffer = NULL;
+        out_bufs[1].BufferType = SECBUFFER_ALERT;
+        out_bufs[1].cbBuffer = 0;
+        out_bufs[1].pvBuffer = NULL;
+        status = InitializeSecurityContextW(cred, ctx, target, *flags, 0, 0, &in_desc, 0, NULL, &out_desc,
+                                            &attrs, NULL);
+        if (out_bufs[0].pvBuffer)
+        {
+            if (out_bufs[0].cbBuffer) send_all(s, out_bufs[0].pvBuffer, out_bufs[0].cbBuffer);
+            FreeContextBuffer(out_bufs[0].pvBuffer);
+        }
+        if (FAILED(status) && status != SEC_E_INCOMPLETE_MESSAGE && o->alert_buffer) report_alert(s, &out_bufs[1]);
+        if (o->alert_buffer && out_bufs[1].pvBuffer) FreeContextBuffer(out_bufs[1].pvBuffer);
+        if (status == SEC_E_INCOMPLETE_MESSAGE)
+        {
+            need_more = TRUE;
+            continue;
+        }
+        if (status == SEC_I_INCOMPLETE_CREDENTIALS)
+        {
+            /* Called again with the same input, as curl, .NET and the SDK sample do. */
+            if ((status = answer_request(o, cred, ctx, index, flags)))
+                return fail("answering SEC_I_INCOMPLETE_CREDENTIALS", status);
+            need_more = FALSE;
+            continue;
+        }
+        if (status != SEC_I_CONTINUE_NEEDED && status != SEC_E_OK) return fail("InitializeSecurityContextW", status);
+        n = in_bufs[1].BufferType == SECBUFFER_EXTRA ? in_bufs[1].cbBuffer : 0;
+        memmove(in, in + *in_len - n, n);
+        *in_len = n;
+        if (status == SEC_E_OK) return 0;
+        need_more = !*in_len;
+    }
+}
+
+/* --renegotiate: InitializeSecurityContext again on the established context, no input. */
+static int renegotiate(const struct options *o, SOCKET s, CredHandle *cred, CtxtHandle *ctx, WCHAR *target,
+                       int index, ULONG *flags, BYTE *in, ULONG *in_len)
+{
+    SecBuffer out_buf = { 0, SECBUFFER_TOKEN, NULL };
+    SecBufferDesc out_desc = { SECBUFFER_VERSION, 1, &out_buf };
+    SecPkgContext_ConnectionInfo conn;
+    SECURITY_STATUS status;
+    ULONG attrs;
+    int ret;
+
+    status = InitializeSecurityContextW(cred, ctx, target, *flags, 0, 0, NULL, 0, NULL, &out_desc, &attrs, NULL);
+    if (out_buf.pvBuffer)
+    {
+        if (out_buf.cbBuffer) send_all(s, out_buf.pvBuffer, out_buf.cbBuffer);
+        FreeContextBuffer(out_buf.pvBuffer);
+    }
+    if (status == SEC_E_OK)
+    {
+        printf("%d renegotiated: none\n", index);
+        return 0;
+    }
+    if (status != SEC_I_CONTINUE_NEEDED) return fail("InitializeSecurityContextW (re-authentication)", status);
+    if ((ret = handshake_loop(o, s, cred, ctx, target, index, flags, in, in_len, *in_len != 0))) return ret;
+    if ((status = QueryContextAttributesW(ctx, SECPKG_ATTR_CONNECTION_INFO, &conn)))
+        return fail("QueryContextAttributesW(CONNECTION_INFO) after renegotiation", status);
+    printf("%d renegotiated: %s\n", index, protocol_name(conn.dwProtocol));
+    return 0;
+}
+
 /* One connection: handshake, attributes, one HTTP request. */
 static int run_connection(const struct options *o, CredHandle *cred, int index)
 {
@@ -327,15 +463,14 @@ static int run_connection(const struct options *o, CredHandle *cred, int index)
     WCHAR target[256];
     BYTE alpn[512];
     ULONG alpn_size = 0, in_len = 0, attrs;
-    SecBuffer in_bufs[2], out_buf;
-    SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in_bufs }, out_desc = { SECBUFFER_VERSION, 1, &out_buf };
+    SecBuffer in_bufs[2], out_bufs[2], *out_buf = &out_bufs[0];
+    SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in_bufs }, out_desc = { SECBUFFER_VERSION, 1, out_bufs };
     SecPkgContext_ConnectionInfo conn;
     SecPkgContext_ApplicationProtocol proto;
     SecPkgContext_StreamSizes sizes;
     struct session_info session;
     SECURITY_STATUS status;
     CtxtHandle ctx;
-    BOOL need_more = TRUE;
     ULONG flags = ISC_FLAGS | (o->supplied ? ISC_REQ_USE_SUPPLIED_CREDS : 0);
     SOCKET s;
     int n, ret = 0;
@@ -357,9 +492,9 @@ static int run_connection(const struct options *o, CredHandle *cred, int index)
     in_bufs[0].cbBuffer = alpn_size;
     in_bufs[0].pvBuffer = alpn;
     in_desc.cBuffers = 1;
-    out_buf.BufferType = SECBUFFER_TOKEN;
-    out_buf.cbBuffer = 0;
-    out_buf.pvBuffer = NULL;
+    out_buf->BufferType = SECBUFFER_TOKEN;
+    out_buf->cbBuffer = 0;
+    out_buf->pvBuffer = NULL;
     status = InitializeSecurityContextW(cred, NULL, target, flags, 0, 0, alpn_size ? &in_desc : NULL, 0, &ctx,
                                         &out_desc, &attrs, NULL);
     if (status != SEC_I_CONTINUE_NEEDED)
@@ -367,75 +502,26 @@ static int run_connection(const struct options *o, CredHandle *cred, int index)
         closesocket(s);
         return fail("InitializeSecurityContextW (first)", status);
     }
-    if (out_buf.pvBuffer)
+    if (out_buf->pvBuffer)
     {
-        send_all(s, out_buf.pvBuffer, out_buf.cbBuffer);
-        FreeContextBuffer(out_buf.pvBuffer);
+        send_all(s, out_buf->pvBuffer, out_buf->cbBuffer);
+        FreeContextBuffer(out_buf->pvBuffer);
     }
     in_desc.cBuffers = 2;
-    for (;;)
-    {
-        if (need_more)
-        {
-            n = recv(s, (char *)in + in_len, sizeof(in) - in_len, 0);
-            if (n <= 0)
-            {
-                printf("error: recv during handshake: %d\n", n);
-                ret = 2;
-                break;
-            }
-            in_len += n;
-        }
-        in_bufs[0].BufferType = SECBUFFER_TOKEN;
-        in_bufs[0].cbBuffer = in_len;
-        in_bufs[0].pvBuffer = in;
-        in_bufs[1].BufferType = SECBUFFER_EMPTY;
-        in_bufs[1].cbBuffer = 0;
-        in_bufs[1].pvBuffer = NULL;
-        out_buf.BufferType = SECBUFFER_TOKEN;
-        out_buf.cbBuffer = 0;
-        out_buf.pvBuffer = NULL;
-        status = InitializeSecurityContextW(cred, &ctx, target, flags, 0, 0, &in_desc, 0, NULL, &out_desc,
-                                            &attrs, NULL);
-        if (out_buf.pvBuffer)
-        {
-            if (out_buf.cbBuffer) send_all(s, out_buf.pvBuffer, out_buf.cbBuffer);
-            FreeContextBuffer(out_buf.pvBuffer);
-        }
-        if (status == SEC_E_INCOMPLETE_MESSAGE)
-        {
-            need_more = TRUE;
-            continue;
-        }
-        if (status == SEC_I_INCOMPLETE_CREDENTIALS)
-        {
-            /* Called again with the same input, as curl, .NET and the SDK sample do. */
-            if ((status = answer_request(o, cred, &ctx, index, &flags)))
-            {
-                ret = fail("answering SEC_I_INCOMPLETE_CREDENTIALS", status);
-                break;
-            }
-            need_more = FALSE;
-            continue;
-        }
-        if (status != SEC_I_CONTINUE_NEEDED && status != SEC_E_OK)
-        {
-            ret = fail("InitializeSecurityContextW", status);
-            break;
-        }
-        n = in_bufs[1].BufferType == SECBUFFER_EXTRA ? in_bufs[1].cbBuffer : 0;
-        memmove(in, in + in_len - n, n);
-        in_len = n;
-        if (status == SEC_E_OK) break;
-        need_more = !in_len;
-    }
+    ret = handshake_loop(o, s, cred, &ctx, target, index, &flags, in, &in_len, FALSE);
     if (ret)
     {
         DeleteSecurityContext(&ctx);
         closesocket(s);
         return ret;
     }
-
+    if (o->renegotiate) ret = renegotiate(o, s, cred, &ctx, target, index, &flags, in, &in_len);
+    if (ret)
+    {
+        DeleteSecurityContext(&ctx);
+        closesocket(s);
+        return ret;
+    }
     if ((status = QueryContextAttributesW(&ctx, SECPKG_ATTR_CONNECTION_INFO, &conn)))
         ret = fail("QueryContextAttributesW(CONNECTION_INFO)", status);
     else printf("%d protocol: %s\n", index, protocol_name(conn.dwProtocol));
@@ -579,6 +665,18 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--late-pfx") && i + 1 < argc) o.late_pfx = argv[++i];
         else if (!strcmp(argv[i], "--supplied")) o.supplied = TRUE;
         else if (!strcmp(argv[i], "--default-creds")) o.default_creds = TRUE;
+        else if (!strcmp(argv[i], "--alert-buffer")) o.alert_buffer = TRUE;
+        else if (!strcmp(argv[i], "--renegotiate")) o.renegotiate = TRUE;
+        else if (!strcmp(argv[i], "--ignore-offline")) o.revocation |= SCH_CRED_IGNORE_REVOCATION_OFFLINE;
+        else if (!strcmp(argv[i], "--ignore-no-check")) o.revocation |= SCH_CRED_IGNORE_NO_REVOCATION_CHECK;
+        else if (!strcmp(argv[i], "--revocation") && i + 1 < argc)
+        {
+            const char *how = argv[++i];
+            if (!strcmp(how, "end")) o.revocation |= SCH_CRED_REVOCATION_CHECK_END_CERT;
+            else if (!strcmp(how, "chain")) o.revocation |= SCH_CRED_REVOCATION_CHECK_CHAIN;
+            else if (!strcmp(how, "exclude-root")) o.revocation |= SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT;
+            else { printf("error: usage\n"); return 1; }
+        }
         else if (argv[i][0] == '-' && argv[i][1] == '-') { printf("error: usage\n"); return 1; }
         else if (pos == 0) { o.host = argv[i]; pos++; }
         else if (pos == 1) { o.port = argv[i]; pos++; }

@@ -126,6 +126,7 @@ static unix_ntstatus call_handshake(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     params->consumed = params->output_size = params->missing = 0;
     params->alert = SG_ALERT_NONE;
+    params->alert_received = 0;
     params->library_error = 0;
     if (!(session = engine_session_from_handle(params->session))
         || !region_ok(params->input, params->input_size)
@@ -141,6 +142,7 @@ static unix_ntstatus call_handshake(void *args)
     params->output_size = step.output_size;
     params->missing = step.missing;
     params->alert = step.alert;
+    params->alert_received = step.alert_received;
     params->library_error = step.library_error;
     if (step.status == SG_OK) engine_session_info(session, &params->info);
     return STATUS_SUCCESS;
@@ -155,6 +157,7 @@ static unix_ntstatus call_client_handshake(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     params->consumed = params->output_size = params->missing = 0;
     params->alert = SG_ALERT_NONE;
+    params->alert_received = 0;
     params->library_error = 0;
     if (!(session = engine_session_from_handle(params->session))
         || !region_ok(params->input, params->input_size)
@@ -170,6 +173,7 @@ static unix_ntstatus call_client_handshake(void *args)
     params->output_size = step.output_size;
     params->missing = step.missing;
     params->alert = step.alert;
+    params->alert_received = step.alert_received;
     params->library_error = step.library_error;
     if (step.status == SG_OK) engine_session_info(session, &params->info);
     return STATUS_SUCCESS;
@@ -207,6 +211,40 @@ static unix_ntstatus call_session_cert_request(void *args)
     params->status = engine_client_cert_request(session, region(params->buffer), params->capacity, &size,
                                                 &params->count, &params->requested);
     params->size = size;
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_client_renegotiate(void *args)
+{
+    struct sg_client_renegotiate_params *params = args;
+    struct engine_session *session;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session)))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_client_renegotiate(session);
+    return STATUS_SUCCESS;
+}
+
+static unix_ntstatus call_server_renegotiate(void *args)
+{
+    struct sg_server_renegotiate_params *params = args;
+    struct engine_session *session;
+    int library_error = 0;
+
+    if (!params) return STATUS_INVALID_PARAMETER;
+    params->library_error = 0;
+    if (!(session = engine_session_from_handle(params->session)))
+    {
+        params->status = SG_ERR_INVALID_PARAMETER;
+        return STATUS_INVALID_PARAMETER;
+    }
+    params->status = engine_server_renegotiate(session, params->flags, &library_error);
+    params->library_error = library_error;
     return STATUS_SUCCESS;
 }
 
@@ -684,6 +722,8 @@ const unixlib_entry_t __wine_unix_call_funcs[] =
     [unix_client_handshake] = call_client_handshake,
     [unix_session_client_cert] = call_session_client_cert,
     [unix_session_cert_request] = call_session_cert_request,
+    [unix_client_renegotiate] = call_client_renegotiate,
+    [unix_server_renegotiate] = call_server_renegotiate,
     [unix_dtls_session_create] = call_dtls_session_create,
     [unix_dtls_handshake] = call_dtls_handshake,
     [unix_dtls_encrypt] = call_dtls_encrypt,

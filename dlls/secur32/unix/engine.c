@@ -80,6 +80,7 @@ struct engine_session
     struct engine_buffer *push_target;
     struct sg_session_info info;
     int renegotiating;              /* client: a HelloRequest arrived, engine_handshake may run again */
+    int reauth;                     /* server: TLS 1.3 post-handshake authentication (gnutls_reauth) runs */
     struct engine_dtls *dtls;       /* datagram sessions: DTLS transport and state (engine_dtls.c) */
     struct engine_client_cert *client_cert; /* client: certificate request handling (engine_clientcert.c) */
 };
@@ -602,6 +603,13 @@ static enum sg_status session_create(struct engine_cred *cred, int server, int d
 
     flags = (server ? GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET : GNUTLS_CLIENT) | GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_REKEY;
     if (datagram) flags |= GNUTLS_DATAGRAM | GNUTLS_NO_TICKETS;  /* DTLS servers resume by session id */
+    /* A server may ask for a client certificate after the handshake (AcceptSecurityContext
+     * again, engine_server.c): TLS 1.3 post-handshake authentication when the client offered
+     * it, a TLS 1.2 renegotiation otherwise. GnuTLS 3.7 cannot renegotiate a TLS 1.2 session
+     * that started with a session ticket (its client then waits for a new ticket, which its
+     * server fails to build), so TLS 1.2 resumes by session id only, as a Windows server
+     * without administrator-configured ticket keys does; TLS 1.3 keeps its tickets. */
+    if (server && !datagram) flags |= GNUTLS_POST_HANDSHAKE_AUTH | GNUTLS_NO_TICKETS_TLS12;
     if ((ret = gnutls_init(&s->tls, flags)) < 0) goto fail;
     s->cred = cred;
     cred_addref(cred);
@@ -908,7 +916,7 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
     for (;;)
     {
         size_t pos = s->in.pos;
-        ret = gnutls_handshake(s->tls);
+        ret = s->reauth ? gnutls_reauth(s->tls, 0) : gnutls_handshake(s->tls);
         /* A warning alert (e.g. unrecognized_name) does not end the handshake, and GnuTLS
          * stops after each record of a handshake message split across records; go on
          * while whole records are left. Each round consumed a record: that bounds the loop. */
@@ -921,13 +929,16 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
 
     if (ret == 0)
     {
+        int reauth = s->reauth;
+
         s->handshake_done = 1;
         s->renegotiating = 0;
+        s->reauth = 0;
         describe_session(s);
         step->status = SG_OK;
         /* As a Windows server does, send the TLS 1.3 ticket once the client's Finished
          * arrived, in the final token (GnuTLS would otherwise send it with its first flight). */
-        if (s->server && gnutls_protocol_get_version(s->tls) == GNUTLS_TLS1_3)
+        if (s->server && !reauth && gnutls_protocol_get_version(s->tls) == GNUTLS_TLS1_3)
             gnutls_session_ticket_send(s->tls, 1, 0);
     }
     else if (ret == GNUTLS_E_AGAIN)
@@ -944,6 +955,7 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
         step->library_error = ret;
         step->status = s->failed = map_error(ret);
         step->alert = send_alert_for(s, ret);
+        step->alert_received = ret == GNUTLS_E_FATAL_ALERT_RECEIVED;
     }
     deliver_output(s, output, output_capacity, &step->output_size);
     /* Established and nothing pending: the token buffer is idle until a rare alert,
@@ -1045,6 +1057,16 @@ static void flush_key_update(struct engine_session *s)
     gnutls_record_send(s->tls, &nothing, 0);
 }
 
+/* The bytes of data that belong to its first record (all of them when its header is cut). */
+static size_t first_record_span(const uint8_t *data, size_t size)
+{
+    size_t len;
+
+    if (size < TLS_HEADER_SIZE) return size;
+    len = TLS_HEADER_SIZE + (((size_t)data[3] << 8) | data[4]);
+    return len < size ? len : size;
+}
+
 void engine_decrypt(struct engine_session *s, uint8_t *buffer, size_t size, struct engine_open *open)
 {
     size_t whole, missing, record, offset;
@@ -1064,7 +1086,9 @@ void engine_decrypt(struct engine_session *s, uint8_t *buffer, size_t size, stru
         return;
     }
 
-    scan = scan_records(buffer, size, &whole, &missing);
+    /* Only the first record is opened: look at it alone, not at everything the caller has
+     * buffered (walking all of it made each call cost O(buffered records)). */
+    scan = scan_records(buffer, first_record_span(buffer, size), &whole, &missing);
     if (!whole)
     {
         if (scan == SCAN_INVALID) open->status = SG_ERR_INVALID_TOKEN;
@@ -1198,6 +1222,11 @@ int engine_session_handshake_done(const struct engine_session *s)
     return s->handshake_done;
 }
 
+void engine_session_allow_rehandshake(struct engine_session *s)
+{
+    s->renegotiating = 1;
+}
+
 struct engine_client_cert **engine_session_client_cert(struct engine_session *s)
 {
     return &s->client_cert;
@@ -1268,6 +1297,13 @@ uint32_t engine_cred_role(const struct engine_cred *cred)
 struct engine_server_ext **engine_cred_server_ext(struct engine_cred *cred)
 {
     return &cred->server;
+}
+
+void engine_session_begin_renegotiation(struct engine_session *s, int reauth)
+{
+    s->renegotiating = 1;
+    s->reauth = reauth;
+    s->push_target = &s->out;
 }
 
 int engine_cred_import(struct engine_cred *cred, const uint8_t *chain, size_t chain_size,

@@ -47,6 +47,7 @@ struct engine_step
     size_t missing;        /* SG_INCOMPLETE: bytes needed to complete the first record */
     uint32_t alert;        /* alert sent or received, SG_ALERT_NONE if none */
     int library_error;     /* GnuTLS error code, 0 if none */
+    int alert_received;    /* the alert came from the peer */
 };
 
 /* Result of sealing one record (unix_encrypt). */

@@ -3,7 +3,8 @@
  *  - credential algorithm restrictions (SCHANNEL_CRED cipher strengths, palgSupportedAlgs,
  *    SCH_CREDENTIALS CRYPTO_SETTINGS, SCH_USE_STRONG_CRYPTO), as priority-string removals;
  *  - the ALPN offer and the selected protocol;
- *  - session resumption data for the PE side's session cache.
+ *  - session resumption data for the PE side's session cache;
+ *  - client-initiated renegotiation (TLS 1.0-1.2).
  */
 
 #include <stdio.h>
@@ -37,6 +38,7 @@ static const struct removal removals[] =
     { SG_ALG_MAC_SHA1,   ":-SHA1" },
     { SG_ALG_MAC_SHA256, ":-SHA256" },
     { SG_ALG_MAC_SHA384, ":-SHA384" },
+    { SG_ALG_CBC,        ":-AES-128-CBC:-AES-256-CBC:-3DES-CBC:-CAMELLIA-128-CBC:-CAMELLIA-256-CBC" },
 };
 
 static int append(char *buf, size_t size, size_t *pos, const char *text)
@@ -151,5 +153,16 @@ enum sg_status engine_session_set_resume(struct engine_session *s, const uint8_t
     if (engine_session_is_server(s) || engine_session_handshake_done(s) || !size)
         return SG_ERR_INVALID_PARAMETER;
     if (gnutls_session_set_data(engine_session_gnutls(s), data, size) < 0) return SG_ERR_INVALID_PARAMETER;
+    return SG_OK;
+}
+
+enum sg_status engine_client_renegotiate(struct engine_session *s)
+{
+    gnutls_session_t tls = engine_session_gnutls(s);
+
+    if (engine_session_is_server(s) || !engine_session_handshake_done(s)) return SG_ERR_INVALID_PARAMETER;
+    /* TLS 1.3 has no renegotiation (RFC 8446 4.1.2: a ClientHello after the handshake is fatal). */
+    if (gnutls_protocol_get_version(tls) == GNUTLS_TLS1_3) return SG_ERR_INVALID_PARAMETER;
+    engine_session_allow_rehandshake(s);
     return SG_OK;
 }

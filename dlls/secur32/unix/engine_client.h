@@ -17,6 +17,8 @@
 void *engine_session_gnutls(struct engine_session *session);   /* gnutls_session_t */
 int engine_session_is_server(const struct engine_session *session);
 int engine_session_handshake_done(const struct engine_session *session);
+/* Lets the next engine_handshake run a new handshake on an established session. */
+void engine_session_allow_rehandshake(struct engine_session *session);
 struct engine_client_cert;
 struct engine_client_cert **engine_session_client_cert(struct engine_session *session);
 void *engine_cred_gnutls_certs(struct engine_cred *cred);    /* gnutls_certificate_credentials_t */
@@ -45,6 +47,10 @@ enum sg_status engine_session_get_resume(struct engine_session *session, uint8_t
 
 /* Client, before the first handshake step: resume from data. */
 enum sg_status engine_session_set_resume(struct engine_session *session, const uint8_t *data, size_t size);
+
+/* Client, established TLS 1.0-1.2 session: the next handshake step starts a renegotiation
+ * (a ClientHello under the current keys). SG_ERR_INVALID_PARAMETER otherwise. */
+enum sg_status engine_client_renegotiate(struct engine_session *session);
 
 /* engine_clientcert.c: the server's CertificateRequest on the client side. */
 

@@ -1,8 +1,8 @@
 /*
  * secur32's Unix-side engine: DTLS sessions on GnuTLS's datagram mode.
  *
- * Transport: pull hands GnuTLS the current call's datagram once (GNUTLS_E_AGAIN after it);
- * push stores each record GnuTLS sends (GnuTLS sends one record per push in DTLS) in a
+ * Transport: pull hands GnuTLS the records of the current call's datagram, one per pull
+ * (GNUTLS_E_AGAIN after the last), and a step goes on while records are left; push stores each record GnuTLS sends (GnuTLS sends one record per push in DTLS) in a
  * queue, and every step hands the caller one datagram: as many queued records as fit in the
  * path MTU. A flight larger than the MTU is fragmented by GnuTLS (gnutls_dtls_set_mtu) and
  * handed out over several calls.

@@ -234,6 +234,61 @@ enum sg_status engine_session_set_server(struct engine_session *s, uint32_t flag
     if (engine_session_handshake_done(s)) return SG_ERR_INVALID_PARAMETER;
     gnutls_certificate_server_set_request(session, (flags & SG_SESSION_SERVER_REQUEST_CERT)
                                           ? GNUTLS_CERT_REQUEST : GNUTLS_CERT_IGNORE);
+    /* The CertificateRequest names no CAs: Windows Server 2012 and later send no trusted
+     * issuer list unless the administrator sets SendTrustedIssuerList (default 0). */
+    gnutls_certificate_send_x509_rdn_sequence(session, 1);
     if (alpn_size && (status = set_alpn(session, alpn, alpn_size)) != SG_OK) return status;
     return SG_OK;
+}
+
+/* ---- asking an established client again (AcceptSecurityContext without input) ---- */
+
+static gnutls_datum_t retrieve_nothing(void *ptr, gnutls_datum_t key)
+{
+    gnutls_datum_t none = { NULL, 0 };
+    (void)ptr;
+    (void)key;
+    return none;
+}
+
+enum sg_status engine_server_renegotiate(struct engine_session *s, uint32_t flags, int *library_error)
+{
+    gnutls_session_t session = engine_session_gnutls(s);
+    int ret;
+
+    *library_error = 0;
+    if (!engine_session_is_server(s) || !engine_session_handshake_done(s)
+        || (flags & ~SG_SESSION_SERVER_REQUEST_CERT))
+        return SG_ERR_INVALID_PARAMETER;
+    gnutls_certificate_server_set_request(session, (flags & SG_SESSION_SERVER_REQUEST_CERT)
+                                          ? GNUTLS_CERT_REQUEST : GNUTLS_CERT_IGNORE);
+    gnutls_certificate_send_x509_rdn_sequence(session, 1);  /* no trusted issuer list, as above */
+    if (gnutls_protocol_get_version(session) == GNUTLS_TLS1_3)
+    {
+        /* Only a client that sent post_handshake_auth may be asked (RFC 8446 4.6.2). */
+        if (!(flags & SG_SESSION_SERVER_REQUEST_CERT)
+            || !(gnutls_session_get_flags(session) & GNUTLS_SFLAGS_POST_HANDSHAKE_AUTH))
+            return SG_ERR_ALGORITHM_MISMATCH;
+        /* Sends the CertificateRequest (into the pending output), then waits for the answer. */
+        ret = gnutls_reauth(session, 0);
+        if (ret == GNUTLS_E_AGAIN)
+        {
+            engine_session_begin_renegotiation(s, 1);
+            return SG_OK;
+        }
+    }
+    else
+    {
+        if (!gnutls_safe_renegotiation_status(session)) return SG_ERR_ALGORITHM_MISMATCH;
+        /* A resumed session would bring no certificate: the new handshake is a full one. */
+        gnutls_db_set_retrieve_function(session, retrieve_nothing);
+        ret = gnutls_rehandshake(session);
+        if (ret == 0)
+        {
+            engine_session_begin_renegotiation(s, 0);
+            return SG_OK;
+        }
+    }
+    *library_error = ret;
+    return ret == GNUTLS_E_MEMORY_ERROR ? SG_ERR_NO_MEMORY : SG_ERR_INTERNAL;
 }

@@ -49,6 +49,13 @@ void engine_server_ext_free(struct engine_server_ext *ext);
 enum sg_status engine_session_set_server(struct engine_session *session, uint32_t flags,
                                          const uint8_t *alpn, size_t alpn_size);
 
+/* engine.c: the next engine_handshake steps run a new handshake (reauth: gnutls_reauth). */
+void engine_session_begin_renegotiation(struct engine_session *session, int reauth);
+
+/* A server asks the client for a new handshake (TLS 1.2) or post-handshake authentication
+ * (TLS 1.3); the request is queued as pending output. */
+enum sg_status engine_server_renegotiate(struct engine_session *session, uint32_t flags, int *library_error);
+
 #pragma GCC visibility pop
 
 #endif /* SCHANNEL_GNUTLS_SECUR32_UNIX_ENGINE_SERVER_H */
