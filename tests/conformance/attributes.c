@@ -209,11 +209,10 @@ static void test_session_info(struct pair *pair)
     status = QueryContextAttributesW(&pair->server.ctx, SECPKG_ATTR_SESSION_INFO, &si);
     ok(status == SEC_E_OK, "server SESSION_INFO: %08lx\n", status);
     ok(si.cbSessionId <= 32, "cbSessionId %lu\n", si.cbSessionId);
-    /* GnuTLS's client replaces the server's session id by its own when it receives a session
-     * ticket (RFC 5077 section 3.4), so the two ends report different ids. */
+    /* Both ends of a TLS 1.2 session report the same session id. */
     if (pair->mode == PAIR_TLS12)
-        todo_wine ok(ci.cbSessionId == si.cbSessionId && !memcmp(ci.rgbSessionId, si.rgbSessionId, si.cbSessionId),
-                     "TLS 1.2 session ids differ (%lu, %lu bytes)\n", ci.cbSessionId, si.cbSessionId);
+        ok(ci.cbSessionId == si.cbSessionId && !memcmp(ci.rgbSessionId, si.rgbSessionId, si.cbSessionId),
+           "TLS 1.2 session ids differ (%lu, %lu bytes)\n", ci.cbSessionId, si.cbSessionId);
 }
 
 static BOOL bindings_equal(const SecPkgContext_Bindings *a, const SecPkgContext_Bindings *b)

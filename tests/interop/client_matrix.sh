@@ -3,7 +3,10 @@
 # against gnutls-serv and openssl s_server on 127.0.0.1: TLS 1.0-1.3, RSA and ECDSA,
 # ALPN, client certificates requested and required, resumption on a second connection
 # (TLS 1.2 and 1.3), and automatic validation against certificates made here at test time
-# (valid, expired, not yet valid, wrong host, wrong EKU, untrusted root).
+# (valid, expired, not yet valid, wrong host, wrong EKU, untrusted root), revocation through
+# CRL distribution points (a CRL served on 127.0.0.1 by a small HTTP server started here, a
+# closed port, no distribution point), the alert our client sends when it refuses a server
+# (SECBUFFER_ALERT), and re-authentication (a second InitializeSecurityContext).
 #
 # The generated test root is trusted only inside the test Wine prefix (the current user's
 # Root store, through sspi_client.exe --trust-root) for the validation rows, and removed
@@ -38,6 +41,8 @@ passed=0
 failed=0
 trusted=
 mystore=
+crl_pid=
+server_want=
 . "$top/tests/interop/servers.sh"
 
 client()
@@ -49,6 +54,11 @@ client()
 cleanup()
 {
     sg_stop_server
+    if [ -n "$crl_pid" ]; then
+        kill "$crl_pid" 2>/dev/null
+        wait "$crl_pid" 2>/dev/null
+        crl_pid=
+    fi
     if [ -n "$mystore" ]; then
         client --remove-my "$mystore" >/dev/null 2>&1
         mystore=
@@ -91,7 +101,7 @@ encryption_key'
 
 make_certs()
 {
-    mkcert ca self 'cn = "SG client matrix CA"' ca cert_signing_key 'expiration_days = 2' || return 1
+    mkcert ca self 'cn = "SG client matrix CA"' ca cert_signing_key crl_signing_key 'expiration_days = 2' || return 1
     mkcert other self 'cn = "SG untrusted CA"' ca cert_signing_key 'expiration_days = 2' || return 1
     mkcert valid ca 'cn = "localhost"' "$server_tmpl" 'expiration_days = 2' || return 1
     mkcert expired ca 'cn = "localhost"' "$server_tmpl" 'activation_date = "2020-01-01 00:00:00"' \
@@ -105,12 +115,41 @@ make_certs()
     mkcert untrusted other 'cn = "localhost"' "$server_tmpl" 'expiration_days = 2' || return 1
     mkcert client ca 'cn = "SG matrix client"' tls_www_client signing_key 'expiration_days = 2' || return 1
     certtool --to-p12 --load-certificate "$certs/client.pem" --load-privkey "$certs/client-key.pem" \
-        --p12-name client --password test --outder --outfile "$certs/client.pfx" >/dev/null 2>&1
+        --p12-name client --password test --outder --outfile "$certs/client.pfx" >/dev/null 2>&1 || return 1
+    # Revocation: distribution points on a port nobody listens on and on the CRL server.
+    mkcert revclosed ca 'cn = "localhost"' "$server_tmpl" 'expiration_days = 2' \
+        "crl_dist_points = \"http://127.0.0.1:$closed_port/closed.crl\"" || return 1
+    mkcert revgood ca 'cn = "localhost"' "$server_tmpl" 'expiration_days = 2' \
+        "crl_dist_points = \"http://127.0.0.1:$crl_port/ca.crl\"" || return 1
+    mkcert revoked ca 'cn = "localhost"' "$server_tmpl" 'expiration_days = 2' \
+        "crl_dist_points = \"http://127.0.0.1:$crl_port/ca.crl\"" || return 1
+    mkdir -p "$certs/www"
+    printf 'crl_next_update = 2\ncrl_number = 1\n' > "$certs/crl.tmpl"
+    certtool --generate-crl --load-ca-privkey "$certs/ca-key.pem" --load-ca-certificate "$certs/ca.pem" \
+        --load-certificate "$certs/revoked.pem" --template "$certs/crl.tmpl" --outder \
+        --outfile "$certs/www/ca.crl" >/dev/null 2>&1
 }
+
+# The CRL server (python3's http.server on 127.0.0.1) and a port left closed.
+crl_port=$(sg_pick_port) && closed_port=$(sg_pick_port)
+if [ -z "$crl_port" ] || [ -z "$closed_port" ] || [ "$crl_port" = "$closed_port" ]; then
+    echo "client-matrix: FAIL: no free ports for the CRL rows"
+    exit 1
+fi
 
 if ! make_certs; then
     echo "client-matrix: FAIL: cannot generate the test certificates"
     exit 1
+fi
+if command -v python3 >/dev/null 2>&1; then
+    timeout 600 python3 -m http.server "$crl_port" --bind 127.0.0.1 --directory "$certs/www" \
+        >"$tmp/crl.log" 2>&1 </dev/null &
+    crl_pid=$!
+    w=0
+    while [ $w -lt 100 ] && [ -z "$(ss -Hltn "( sport = :$crl_port )" 2>/dev/null)" ]; do
+        sleep 0.1
+        w=$((w + 1))
+    done
 fi
 
 # ---- servers ---------------------------------------------------------------------------
@@ -174,6 +213,10 @@ row()
     *error:*) [ $rc -ne 0 ] || why="client succeeded" ;;
     *) [ $rc -eq 0 ] || why="${why:-exit status $rc}" ;;
     esac
+    if [ -n "$server_want" ] && ! grep -qF "$server_want" "$tmp/server.log"; then
+        why="${why:-the server did not log \"$server_want\"}"
+    fi
+    server_want=
     if [ -z "$why" ]; then
         echo "client-matrix: $name ... PASS"
         passed=$((passed + 1))
@@ -220,6 +263,19 @@ row "openssl TLS1.3 resumption"     "openssl $rsa"     "--proto 13 --connections
 row "openssl TLS1.2 resumption"     "openssl $ec"      "--proto 12 --connections 2" "1 resumed: 0" "2 resumed: 1"
 row "gnutls-serv TLS1.3 resumption" "gnutls-serv $rsa" "--proto 13 --connections 2" "1 resumed: 0" "2 resumed: 1"
 row "gnutls-serv TLS1.2 resumption" "gnutls-serv $ec"  "--proto 12 --connections 2" "1 resumed: 0" "2 resumed: 1"
+
+# Re-authentication: InitializeSecurityContext again on the established context. TLS 1.2: a
+# client-initiated renegotiation (gnutls-serv accepts it; OpenSSL 3 only with
+# -client_renegotiation, and refuses it otherwise with a no_renegotiation warning alert,
+# which the table of alerts maps to SEC_E_ILLEGAL_MESSAGE); TLS 1.3 has none.
+row "gnutls-serv TLS1.2 re-authentication" "gnutls-serv $rsa" "--proto 12 --renegotiate" \
+    "1 renegotiated: TLS 1.2" "1 protocol: TLS 1.2"
+row "openssl TLS1.2 re-authentication" "openssl $ec -client_renegotiation" "--proto 12 --renegotiate" \
+    "1 renegotiated: TLS 1.2" "$ok200"
+row "openssl TLS1.2 re-authentication refused" "openssl $rsa" "--proto 12 --renegotiate" \
+    "error: InitializeSecurityContextW: 0x80090326"
+row "openssl TLS1.3 re-authentication (none)" "openssl $rsa" "--proto 13 --renegotiate" \
+    "1 renegotiated: none" "$ok200"
 
 # Client certificates (the servers trust the generated CA that issued ours).
 cli="--client-pfx $certs/client.pfx"
@@ -290,6 +346,42 @@ if client --trust-root "$certs/ca.pem" | tr -d '\r' | grep -qx "trust root: ok";
         "error: InitializeSecurityContextW: 0x80090325"
     row "validation: manual (expired)" "openssl $certs/expired.pem $certs/expired-key.pem" "--target localhost" \
         "$ok200"
+    # Refused servers hear why: the SECBUFFER_ALERT bytes are sent (TLS 1.3: after our Finished).
+    server_want="fatal alert has been received"
+    row "validation: untrusted, alert sent (TLS1.2)" "gnutls-serv $certs/untrusted.pem $certs/untrusted-key.pem" \
+        "$v --proto 12 --alert-buffer" "error: InitializeSecurityContextW: 0x80090325"
+    server_want="fatal alert has been received"
+    row "validation: untrusted, alert sent (TLS1.3)" "gnutls-serv $certs/untrusted.pem $certs/untrusted-key.pem" \
+        "$v --proto 13 --alert-buffer" "error: InitializeSecurityContextW: 0x80090325"
+    # Revocation (CRL distribution points; OCSP is not exercised).
+    if [ -n "$crl_pid" ]; then
+        r_closed="openssl $certs/revclosed.pem $certs/revclosed-key.pem"
+        r_good="openssl $certs/revgood.pem $certs/revgood-key.pem"
+        r_revoked="openssl $certs/revoked.pem $certs/revoked-key.pem"
+        r_nocdp="openssl $certs/valid.pem $certs/valid-key.pem"
+        row "revocation: CRL offline, END_CERT"  "$r_closed" "$v --revocation end" \
+            "error: InitializeSecurityContextW: 0x80092013"
+        row "revocation: CRL offline, CHAIN_EXCLUDE_ROOT" "$r_closed" "$v --revocation exclude-root" \
+            "error: InitializeSecurityContextW: 0x80092013"
+        row "revocation: CRL offline ignored"   "$r_closed" "$v --revocation end --ignore-offline" "$ok200"
+        row "revocation: good, END_CERT"        "$r_good" "$v --revocation end" "$ok200"
+        row "revocation: good, CHAIN"           "$r_good" "$v --revocation chain" "$ok200"
+        row "revocation: revoked, END_CERT"     "$r_revoked" "$v --revocation end" \
+            "error: InitializeSecurityContextW: 0x80092010"
+        # Again, once Wine's cryptnet has cached its verdict (dlls/secur32/certverify.c).
+        row "revocation: revoked, CHAIN (cached)" "$r_revoked" "$v --revocation chain" \
+            "error: InitializeSecurityContextW: 0x80092010"
+        row "revocation: revoked, offline ignored" "$r_revoked" "$v --revocation exclude-root --ignore-offline" \
+            "error: InitializeSecurityContextW: 0x80092010"
+        row "revocation: no CDP, END_CERT"      "$r_nocdp" "$v --revocation end" \
+            "error: InitializeSecurityContextW: 0x80092012"
+        row "revocation: no CDP, offline ignored" "$r_nocdp" "$v --revocation end --ignore-offline" \
+            "error: InitializeSecurityContextW: 0x80092012"
+        row "revocation: no CDP ignored"        "$r_nocdp" "$v --revocation chain --ignore-no-check" "$ok200"
+        row "revocation: not asked (offline CDP)" "$r_closed" "$v" "$ok200"
+    else
+        echo "client-matrix: revocation rows ... SKIP (python3 not found for the CRL server)"
+    fi
     client --untrust-root "$certs/ca.pem" >/dev/null 2>&1
     trusted=
     row "validation: root removed"     "openssl $certs/valid.pem $certs/valid-key.pem"   "$v" \

@@ -923,6 +923,8 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
         if (ret == GNUTLS_E_AGAIN && s->in.pos > pos && s->in.pos < s->in.whole) continue;
         if (ret != GNUTLS_E_WARNING_ALERT_RECEIVED || s->in.pos == pos) break;
         step->alert = gnutls_alert_get(s->tls);
+        /* A server refusing our renegotiation: GnuTLS would offer its ClientHello again. */
+        if (s->renegotiating && !s->server && step->alert == GNUTLS_A_NO_RENEGOTIATION) break;
     }
     step->consumed = s->in.pos;
     clear_input(s);
@@ -955,7 +957,7 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
         step->library_error = ret;
         step->status = s->failed = map_error(ret);
         step->alert = send_alert_for(s, ret);
-        step->alert_received = ret == GNUTLS_E_FATAL_ALERT_RECEIVED;
+        step->alert_received = ret == GNUTLS_E_FATAL_ALERT_RECEIVED || ret == GNUTLS_E_WARNING_ALERT_RECEIVED;
     }
     deliver_output(s, output, output_capacity, &step->output_size);
     /* Established and nothing pending: the token buffer is idle until a rare alert,

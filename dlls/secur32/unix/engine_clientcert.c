@@ -13,6 +13,7 @@
  * same bytes again (as curl, .NET and Microsoft's sample client do), they are skipped.
  */
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,6 @@ struct engine_client_cert
     int answered;
     enum watch watch;
     struct hs_reader reader;
-    gnutls_certificate_credentials_t empty;  /* no certificate; its callback notes the request */
     struct engine_cred *answer;              /* its certificate answers, when set */
     int requested;
     struct bytes cas;          /* LE32 length + DER name, each */
@@ -348,6 +348,24 @@ static int no_certificate_cb(gnutls_session_t tls, const gnutls_datum_t *req_ca_
     return 0;
 }
 
+/* The certificate-less credential: one for the process, shared by every client session that
+ * watches for a CertificateRequest (a GnuTLS credential with its empty trust list costs
+ * about 6 KiB: one per session was most of a context's memory). Its callback finds the
+ * session's state through the session pointer; it holds no secret and lives until the
+ * process ends. */
+static pthread_once_t no_certificate_once = PTHREAD_ONCE_INIT;
+static gnutls_certificate_credentials_t no_certificate;
+
+static void no_certificate_init(void)
+{
+    if (gnutls_certificate_allocate_credentials(&no_certificate) < 0)
+    {
+        no_certificate = NULL;
+        return;
+    }
+    gnutls_certificate_set_retrieve_function2(no_certificate, no_certificate_cb);
+}
+
 enum sg_status engine_client_cert_set(struct engine_session *s, uint32_t mode, struct engine_cred *answer)
 {
     struct engine_client_cert **slot = engine_session_client_cert(s), *cc = *slot;
@@ -357,16 +375,11 @@ enum sg_status engine_client_cert_set(struct engine_session *s, uint32_t mode, s
     if (mode == SG_CLIENT_CERT_ASK)
     {
         if (cc || engine_session_handshake_done(s)) return SG_ERR_INVALID_PARAMETER;
+        pthread_once(&no_certificate_once, no_certificate_init);
+        if (!no_certificate) return SG_ERR_NO_MEMORY;
         if (!(cc = calloc(1, sizeof(*cc)))) return SG_ERR_NO_MEMORY;
-        if (gnutls_certificate_allocate_credentials(&cc->empty) < 0)
+        if (gnutls_credentials_set(tls, GNUTLS_CRD_CERTIFICATE, no_certificate) < 0)
         {
-            free(cc);
-            return SG_ERR_NO_MEMORY;
-        }
-        gnutls_certificate_set_retrieve_function2(cc->empty, no_certificate_cb);
-        if (gnutls_credentials_set(tls, GNUTLS_CRD_CERTIFICATE, cc->empty) < 0)
-        {
-            gnutls_certificate_free_credentials(cc->empty);
             free(cc);
             return SG_ERR_INTERNAL;
         }
@@ -390,7 +403,6 @@ enum sg_status engine_client_cert_set(struct engine_session *s, uint32_t mode, s
 void engine_client_cert_free(struct engine_client_cert *cc)
 {
     if (!cc) return;
-    if (cc->empty) gnutls_certificate_free_credentials(cc->empty);
     if (cc->answer) engine_cred_release(cc->answer);
     bytes_free(&cc->reader.body);
     bytes_free(&cc->cas);
