@@ -146,55 +146,53 @@ static BOOL issued_under(const CERT_CONTEXT *cert, const struct ca_list *list)
     return found;
 }
 
-static const CERT_CONTEXT *find_default_cert(const struct ca_list *list)
+/*
+ * The first certificate of CurrentUser MY that suits client authentication under one of the
+ * server's authorities AND whose private key the engine accepts: a certificate whose key
+ * cannot be used (not exportable, CNG, or a container that now holds another key) is passed
+ * over, so one stale entry does not hide a good one.
+ */
+static BOOL find_default_cred(struct sg_ctx *ctx, const struct ca_list *list, UINT64 *unix_cred)
 {
     const CERT_CONTEXT *cert = NULL;
     HCERTSTORE store;
+    BOOL found = FALSE;
 
     if (!(store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_CURRENT_USER
                                 | CERT_STORE_OPEN_EXISTING_FLAG | CERT_STORE_READONLY_FLAG, L"MY")))
-        return NULL;
-    while ((cert = CertEnumCertificatesInStore(store, cert)))
+        return FALSE;
+    while (!found && (cert = CertEnumCertificatesInStore(store, cert)))
     {
-        if (usable_for_client_auth(cert) && issued_under(cert, list))
+        if (!usable_for_client_auth(cert) || !issued_under(cert, list)) continue;
+        if (!sg_cred_engine_for_cert(ctx->cred, cert, unix_cred))
         {
-            cert = CertDuplicateCertificateContext(cert);
-            break;
+            TRACE("default client certificate %p for %lu authorities\n", cert, list->count);
+            found = TRUE;
         }
+        else WARN("MY certificate %p matches but its key is unusable, trying the next one\n", cert);
     }
+    if (cert) CertFreeCertificateContext(cert);
     CertCloseStore(store, 0);
-    return cert;
+    return found;
 }
 
 BOOL sg_client_cert_default(struct sg_ctx *ctx, ULONG req)
 {
-    const CERT_CONTEXT *cert;
     struct ca_list list;
     UINT64 unix_cred = 0;
-    BOOL ret = FALSE;
+    BOOL ret;
 
     if ((ctx->cred->sch_flags & SCH_CRED_NO_DEFAULT_CREDS) || (req & ISC_REQ_USE_SUPPLIED_CREDS)) return FALSE;
     if (!get_ca_list(ctx, &list)) return FALSE;
-    if ((cert = find_default_cert(&list)))
+    if (find_default_cred(ctx, &list, &unix_cred))
     {
-        TRACE("default client certificate %p for %lu authorities\n", cert, list.count);
-        if (!sg_cred_engine_for_cert(ctx->cred, cert, &unix_cred))
-        {
-            ret = !answer(ctx, unix_cred);
-            sg_cred_engine_free(unix_cred);  /* the session keeps its own reference */
-        }
-        else
-        {
-            /* Its key cannot be used (not exportable, CNG, mismatched): as if there were none. */
-            WARN("default client certificate unusable, continuing without one\n");
-            ret = !answer(ctx, 0);
-        }
-        CertFreeCertificateContext(cert);
+        ret = !answer(ctx, unix_cred);
+        sg_cred_engine_free(unix_cred);  /* the session keeps its own reference */
     }
     else
     {
         /* See the top of the file: no question for callers that allow default certificates. */
-        FIXME("no default client certificate for %lu authorities: continuing without one\n", list.count);
+        FIXME("no usable default client certificate for %lu authorities: continuing without one\n", list.count);
         ret = !answer(ctx, 0);
     }
     sg_free(list.data);

@@ -2,7 +2,8 @@
  * Client-side context helpers for InitializeSecurityContext and QueryContextAttributes:
  * the ALPN offer (SECBUFFER_APPLICATION_PROTOCOLS) and its outcome
  * (SECPKG_ATTR_APPLICATION_PROTOCOL), SECPKG_ATTR_SESSION_INFO, the ISC_RET_ flags Windows
- * reports, and the status codes that depend on the TLS alert.
+ * reports, the status codes that depend on the TLS alert (Windows' table of alerts), the
+ * SECBUFFER_ALERT output buffer, and re-authentication (a second ISC call).
  */
 
 #include "secur32_priv.h"

@@ -533,6 +533,34 @@ static void check_records(struct party *client, struct party *server, const char
        status, size);
 }
 
+/* The client's ISC after SEC_I_RENEGOTIATE: its answer (first record of content type
+ * record_type) goes to server->in, both sides continue the exchange. */
+static void client_answers(struct party *client, struct party *server, BYTE record_type, const char *what)
+{
+    SecBuffer in[2], out[1];
+    SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in }, out_desc = { SECBUFFER_VERSION, 1, out };
+
+    client->last = server->last = SEC_I_CONTINUE_NEEDED;
+    server->in_len = 0;
+    in[0].BufferType = SECBUFFER_TOKEN; in[0].pvBuffer = client->in; in[0].cbBuffer = client->in_len;
+    in[1].BufferType = SECBUFFER_EMPTY; in[1].pvBuffer = NULL; in[1].cbBuffer = 0;
+    out[0].BufferType = SECBUFFER_TOKEN; out[0].pvBuffer = NULL; out[0].cbBuffer = 0;
+    client->last = InitializeSecurityContextA(&client->cred, &client->ctx, (char *)"localhost",
+                                              ISC_REQ_CONFIDENTIALITY | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM,
+                                              0, 0, &in_desc, 0, &client->ctx, &out_desc, &client->attrs, NULL);
+    ok(client->last == SEC_I_CONTINUE_NEEDED || client->last == SEC_E_OK,
+       "%s: client ISC after SEC_I_RENEGOTIATE: %08lx\n", what, client->last);
+    ok(out[0].cbBuffer > 5 && out[0].pvBuffer && ((BYTE *)out[0].pvBuffer)[0] == record_type,
+       "%s: client answer of %lu bytes\n", what, out[0].cbBuffer);
+    client->in_len = 0;
+    if (out[0].pvBuffer)
+    {
+        memcpy(server->in, out[0].pvBuffer, out[0].cbBuffer);
+        server->in_len = out[0].cbBuffer;
+        FreeContextBuffer(out[0].pvBuffer);
+    }
+}
+
 /* A server asks an established client for its certificate (AcceptSecurityContext with
  * ASC_REQ_MUTUAL_AUTH and no input): TLS 1.2 renegotiation (HelloRequest), TLS 1.3
  * post-handshake authentication (CertificateRequest) when the client offered it. */
@@ -575,29 +603,7 @@ static void test_ask_for_certificate_later(void)
     status = decrypt_in(&client, NULL, &size);
     ok(status == SEC_I_RENEGOTIATE, "client DecryptMessage: got %08lx\n", status);
     ok(!size, "client DecryptMessage: %lu bytes of data\n", size);
-    client.last = server.last = SEC_I_CONTINUE_NEEDED;
-    server.in_len = 0;
-    {
-        SecBuffer in[2], out[1];
-        SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in }, out_desc = { SECBUFFER_VERSION, 1, out };
-
-        in[0].BufferType = SECBUFFER_TOKEN; in[0].pvBuffer = client.in; in[0].cbBuffer = client.in_len;
-        in[1].BufferType = SECBUFFER_EMPTY; in[1].pvBuffer = NULL; in[1].cbBuffer = 0;
-        out[0].BufferType = SECBUFFER_TOKEN; out[0].pvBuffer = NULL; out[0].cbBuffer = 0;
-        client.last = InitializeSecurityContextA(&client.cred, &client.ctx, (char *)"localhost",
-                                                 ISC_REQ_CONFIDENTIALITY | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM,
-                                                 0, 0, &in_desc, 0, &client.ctx, &out_desc, &client.attrs, NULL);
-        ok(client.last == SEC_I_CONTINUE_NEEDED, "client ISC after SEC_I_RENEGOTIATE: %08lx\n", client.last);
-        ok(out[0].cbBuffer > 5 && out[0].pvBuffer && ((BYTE *)out[0].pvBuffer)[0] == 0x16,
-           "client hello of %lu bytes\n", out[0].cbBuffer);
-        client.in_len = 0;
-        if (out[0].pvBuffer)
-        {
-            memcpy(server.in, out[0].pvBuffer, out[0].cbBuffer);
-            server.in_len = out[0].cbBuffer;
-            FreeContextBuffer(out[0].pvBuffer);
-        }
-    }
+    client_answers(&client, &server, 0x16, "TLS 1.2");
     /* The server's following ASC calls take the client's handshake records as tokens. */
     exchange(&client, &server, ASC_REQ_MUTUAL_AUTH | ASC_REQ_CONFIDENTIALITY, NULL, 0, NULL, 0);
     ok(server.last == SEC_E_OK, "TLS 1.2 renegotiation: ASC got %08lx\n", server.last);
@@ -638,7 +644,12 @@ static void test_ask_for_certificate_later(void)
         /* A client that offered post_handshake_auth: the CertificateRequest (an encrypted
          * record), answered through DecryptMessage / ISC, then the server's ASC. */
         ok(size > 5 && client.in[0] == 0x17, "TLS 1.3 request: %lu bytes, type %#x\n", size, client.in[0]);
-        todo_wine ok(0, "TLS 1.3 post-handshake authentication with our own client is not tested yet\n");
+        status = decrypt_in(&client, NULL, &size);
+        ok(status == SEC_I_RENEGOTIATE && !size, "TLS 1.3 client DecryptMessage: %08lx, %lu bytes\n", status, size);
+        client_answers(&client, &server, 0x17, "TLS 1.3");
+        exchange(&client, &server, ASC_REQ_MUTUAL_AUTH | ASC_REQ_CONFIDENTIALITY, NULL, 0, NULL, 0);
+        ok(server.last == SEC_E_OK, "TLS 1.3 post-handshake authentication: ASC got %08lx\n", server.last);
+        check_client_cert(&server, cert, "TLS 1.3 post-handshake authentication");
     }
     else
     {
@@ -763,8 +774,8 @@ static void test_system_store_credential(DWORD location, const char *name)
            "%s: the store's certificate has no key link\n", name);
         status = acquire_server(&server.cred, &found, 1, 0, SP_PROT_TLS1_2_SERVER);
         /* Under Wine 8 the LocalMachine copy's key link names the user's key set (its PFX
-         * import and registry store lose CRYPT_MACHINE_KEYSET), so the key is not found. */
-        todo_wine_if(machine)
+         * import and registry store lose CRYPT_MACHINE_KEYSET); the credential store then
+         * looks in both key sets and takes the key that matches the certificate. */
         ok(status == SEC_E_OK, "%s: AcquireCredentialsHandle: %08lx\n", name, status);
         if (status == SEC_E_OK)
         {

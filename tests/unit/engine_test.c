@@ -17,6 +17,7 @@
 #include <gnutls/x509.h>
 
 #include "../../dlls/secur32/unix/engine.h"
+#include "../../dlls/secur32/unix/engine_client.h"  /* engine_cred_gnutls_certs */
 
 typedef int (*unixlib_entry_t)(void *args);
 extern const unixlib_entry_t __wine_unix_call_funcs[];
@@ -1037,6 +1038,154 @@ static void test_key_without_crt(void)
     pair_free(&pr);
 }
 
+/* ---- credentials that share certificates, the server's session cache ---- */
+
+static void *cred_certs(uint64_t cred)
+{
+    struct engine_cred *c = engine_cred_from_handle(cred);
+    return c ? engine_cred_gnutls_certs(c) : NULL;
+}
+
+static unsigned int cert_count(void *certs)
+{
+    unsigned int n = 0, size;
+    gnutls_x509_crt_t *crts;
+
+    while (gnutls_certificate_get_x509_crt(certs, n, &crts, &size) >= 0)
+    {
+        while (size) gnutls_x509_crt_deinit(crts[--size]);
+        gnutls_free(crts);
+        n++;
+    }
+    return n;
+}
+
+static void test_shared_certificates(void)
+{
+    struct sg_cred_add_cert_params add;
+    uint64_t a, b, e, c1, c2;
+    uint32_t status;
+    void *shared;
+    struct pair pr;
+
+    a = create_cred(SG_CRED_SERVER, SG_PROTO_TLS1_2 | SG_PROTO_TLS1_3, &rsa_chain, SG_KEY_RSA_COMPONENTS, &rsa_key, &status);
+    b = create_cred(SG_CRED_SERVER, SG_PROTO_TLS1_3, &rsa_chain, SG_KEY_RSA_COMPONENTS, &rsa_key, &status);
+    e = create_cred(SG_CRED_SERVER, SG_PROTO_TLS1_3, &ecdsa_chain, SG_KEY_EC_COMPONENTS, &ecdsa_key, &status);
+    c1 = create_cred(SG_CRED_CLIENT, SG_PROTO_TLS1_3, NULL, SG_KEY_NONE, NULL, &status);
+    c2 = create_cred(SG_CRED_CLIENT, SG_PROTO_TLS1_2 | SG_PROTO_TLS1_3, NULL, SG_KEY_NONE, NULL, &status);
+    if (!a || !b || !e || !c1 || !c2) return;
+    shared = cred_certs(a);
+    ok(shared && shared == cred_certs(b), "same chain and key: certificates not shared\n");
+    ok(cred_certs(e) && cred_certs(e) != shared, "another key: shared\n");
+    ok(cred_certs(c1) && cred_certs(c1) == cred_certs(c2), "client credentials without certificate: not shared\n");
+    ok(cred_certs(c1) != shared, "client and server credentials share\n");
+    ok(cert_count(shared) == 1, "%u certificates\n", cert_count(shared));
+
+    /* Adding a certificate to a shared credential gives it a copy of its own. */
+    memset(&add, 0, sizeof(add));
+    add.cred = a;
+    add.chain = addr(ecdsa_chain.data);
+    add.chain_size = ecdsa_chain.len;
+    add.key_format = SG_KEY_EC_COMPONENTS;
+    add.key = addr(ecdsa_key.data);
+    add.key_size = ecdsa_key.len;
+    ok(call(unix_cred_add_cert, &add) == 0 && add.status == SG_OK, "add_cert: %u\n", add.status);
+    ok(cred_certs(a) != shared && cert_count(cred_certs(a)) == 2, "a: %u certificates\n", cert_count(cred_certs(a)));
+    ok(cred_certs(b) == shared && cert_count(shared) == 1, "b: %u certificates\n", cert_count(cred_certs(b)));
+
+    /* Both still serve: the copy and the one left shared (after its first owner is gone). */
+    memset(&pr, 0, sizeof(pr));
+    pr.client = create_session(c1, 0, "localhost");
+    pr.server = create_session(a, SG_SESSION_SERVER, NULL);
+    if (run_handshake(&pr)) exchange(pr.client, &pr.cinfo, pr.server, 100, 1);
+    pair_free(&pr);
+    free_cred(a);
+    memset(&pr, 0, sizeof(pr));
+    pr.client = create_session(c2, 0, "localhost");
+    pr.server = create_session(b, SG_SESSION_SERVER, NULL);
+    free_cred(b);
+    if (run_handshake(&pr))
+    {
+        ok(pr.sinfo.protocol == SG_PROTO_TLS1_3, "protocol %#x\n", pr.sinfo.protocol);
+        drain_nondata(pr.client, &pr.s2c);
+        exchange(pr.server, &pr.sinfo, pr.client, 100, 2);
+    }
+    pair_free(&pr);
+    free_cred(e);
+    free_cred(c1);
+    free_cred(c2);
+}
+
+/* Client session data of a TLS 1.2 handshake against scred, resumed from *resume when set. */
+static int cache_handshake(uint64_t ccred, uint64_t scred, const struct bytes *resume, struct bytes *data)
+{
+    struct sg_session_resume_params rp;
+    static uint8_t buf[16384];
+    struct pair pr;
+    int resumed = -1;
+
+    memset(&pr, 0, sizeof(pr));
+    pr.client = create_session(ccred, 0, "localhost");
+    pr.server = create_session(scred, SG_SESSION_SERVER, NULL);
+    if (resume)
+    {
+        memset(&rp, 0, sizeof(rp));
+        rp.session = pr.client;
+        rp.buffer = addr(resume->data);
+        rp.size = resume->len;
+        ok(call(unix_session_set_resume, &rp) == 0 && rp.status == SG_OK, "set_resume: %u\n", rp.status);
+    }
+    if (run_handshake(&pr))
+    {
+        resumed = pr.cinfo.resumed;
+        if (data)
+        {
+            memset(&rp, 0, sizeof(rp));
+            rp.session = pr.client;
+            rp.buffer = addr(buf);
+            rp.size = sizeof(buf);
+            ok(call(unix_session_get_resume, &rp) == 0 && rp.status == SG_OK && rp.result_size,
+               "get_resume: %u, %u bytes\n", rp.status, rp.result_size);
+            bytes_append(data, buf, rp.result_size);
+        }
+    }
+    pair_free(&pr);
+    return resumed;
+}
+
+static void test_session_cache(void)
+{
+    enum { SLOTS = 256, EXTRA = 4 };
+    struct sg_cred_server_params sp;
+    static struct bytes data[SLOTS + EXTRA];
+    uint64_t scred, ccred;
+    uint32_t status;
+    int i;
+
+    scred = create_cred(SG_CRED_SERVER, SG_PROTO_TLS1_2, &ecdsa_chain, SG_KEY_EC_COMPONENTS, &ecdsa_key, &status);
+    ccred = create_cred(SG_CRED_CLIENT, SG_PROTO_TLS1_2, NULL, SG_KEY_NONE, NULL, &status);
+    if (!scred || !ccred) return;
+    memset(&sp, 0, sizeof(sp));
+    sp.cred = scred;
+    ok(call(unix_cred_set_server, &sp) == 0 && sp.status == SG_OK, "set_server: %u\n", sp.status);
+
+    /* A full cache replaces its oldest sessions: the first EXTRA are gone, the rest resume. */
+    for (i = 0; i < SLOTS + EXTRA; i++)
+        if (cache_handshake(ccred, scred, NULL, &data[i]) != 0) break;
+    ok(i == SLOTS + EXTRA, "full handshake %d failed\n", i);
+    if (i == SLOTS + EXTRA)
+    {
+        /* Resumed handshakes store nothing new; a full one would replace the oldest. */
+        ok(cache_handshake(ccred, scred, &data[SLOTS + EXTRA - 1], NULL) == 1, "the newest session did not resume\n");
+        ok(cache_handshake(ccred, scred, &data[EXTRA], NULL) == 1, "the oldest kept session did not resume\n");
+        ok(cache_handshake(ccred, scred, &data[EXTRA - 1], NULL) == 0, "the newest evicted session resumed\n");
+        ok(cache_handshake(ccred, scred, &data[0], NULL) == 0, "the first session resumed\n");
+    }
+    for (i = 0; i < SLOTS + EXTRA; i++) bytes_free(&data[i]);
+    free_cred(ccred);
+    free_cred(scred);
+}
+
 int main(int argc, char **argv)
 {
     const char *env = getenv("SG_TEST_DATA");
@@ -1068,6 +1217,8 @@ int main(int argc, char **argv)
     test_record_layer();
     test_peer_certs();
     test_key_without_crt();
+    test_shared_certificates();
+    test_session_cache();
     test_cbc(SG_PROTO_TLS1_1);
     test_cbc(SG_PROTO_TLS1_0);
 

@@ -26,6 +26,7 @@
 #include "engine_server.h"
 #include "engine_dtls.h"
 #include "engine_client.h"
+#include "engine_certshare.h"
 
 #define CRED_MAGIC     0x53474352u  /* "SGCR" */
 #define SESSION_MAGIC  0x53475353u  /* "SGSS" */
@@ -466,10 +467,16 @@ done:
     return ret < 0 ? ret : 0;
 }
 
+static int import_into(void *certs, const uint8_t *chain, size_t chain_size, uint32_t key_format,
+                       const uint8_t *key, size_t key_size)
+{
+    return import_chain_and_key(certs, chain, chain_size, key_format, key, key_size);
+}
+
 static void cred_destroy(struct engine_cred *cred)
 {
     cred->magic = DEAD_MAGIC;
-    if (cred->certs) gnutls_certificate_free_credentials(cred->certs);
+    engine_certs_release(cred->certs);  /* shared with credentials of the same certificate */
     if (cred->priority) gnutls_priority_deinit(cred->priority);
     engine_server_ext_free(cred->server);
     if (cred->ticket_key.data)
@@ -503,9 +510,9 @@ enum sg_status engine_cred_create(uint32_t role, uint32_t protocols,
     cred->role = role;
     cred->refs = 1;
 
-    if ((ret = gnutls_certificate_allocate_credentials(&cred->certs)) < 0) goto fail;
     if ((ret = gnutls_priority_init(&cred->priority, prio, NULL)) < 0) goto fail;
-    if (chain_size && (ret = import_chain_and_key(cred->certs, chain, chain_size, key_format, key, key_size)) < 0)
+    if ((ret = engine_certs_acquire(role, chain, chain_size, key_format, key, key_size, import_into,
+                                    (void **)&cred->certs)) < 0)
         goto fail;
     if (role == SG_CRED_SERVER && (ret = gnutls_session_ticket_key_generate(&cred->ticket_key)) < 0)
         goto fail;
@@ -1311,5 +1318,5 @@ void engine_session_begin_renegotiation(struct engine_session *s, int reauth)
 int engine_cred_import(struct engine_cred *cred, const uint8_t *chain, size_t chain_size,
                        uint32_t key_format, const uint8_t *key, size_t key_size)
 {
-    return import_chain_and_key(cred->certs, chain, chain_size, key_format, key, key_size);
+    return engine_certs_add((void **)&cred->certs, chain, chain_size, key_format, key, key_size, import_into);
 }

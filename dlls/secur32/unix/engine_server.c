@@ -19,29 +19,42 @@
 
 #include "engine_server.h"
 
-#define CACHE_SLOTS     256
+#define CACHE_SLOTS     256             /* sessions kept per credential, at most */
+#define CACHE_BUCKETS   256             /* hash buckets (a power of two) */
 #define CACHE_LIFETIME  (10 * 60 * 60)  /* Windows' default server cache time: 10 hours */
 #define MAX_KEY         64
 #define MAX_ALPN_IDS    16
 
+/* One cached session, in its hash bucket and in the store order (oldest first). */
 struct cache_entry
 {
-    uint8_t key[MAX_KEY];
+    struct cache_entry *next;       /* same bucket */
+    struct cache_entry *older, *newer;
+    time_t stored;
     size_t key_size;
+    uint8_t key[MAX_KEY];
     uint8_t *data;                  /* packed GnuTLS session: secret */
     size_t data_size;
-    time_t stored;
+};
+
+/* Allocated on the first stored session: an idle credential costs nothing. Lookups hash the
+ * session id; the ids stored are random ones GnuTLS made, so buckets stay short whatever a
+ * client asks for, and a full cache replaces its oldest session. */
+struct session_cache
+{
+    struct cache_entry *buckets[CACHE_BUCKETS];
+    struct cache_entry *oldest, *newest;
+    unsigned int count;
 };
 
 struct engine_server_ext
 {
     uint32_t flags;                 /* SG_CRED_SERVER_* */
     pthread_mutex_t lock;
-    struct cache_entry cache[CACHE_SLOTS];
-    unsigned int next;              /* round-robin replacement */
+    struct session_cache *cache;    /* NULL until a session is stored */
 };
 
-static void entry_clear(struct cache_entry *e)
+static void entry_destroy(struct cache_entry *e)
 {
     if (e->data)
     {
@@ -49,6 +62,45 @@ static void entry_clear(struct cache_entry *e)
         free(e->data);
     }
     gnutls_memset(e, 0, sizeof(*e));
+    free(e);
+}
+
+static struct cache_entry **cache_bucket(struct session_cache *c, const uint8_t *key, size_t size)
+{
+    uint32_t h = 2166136261u;       /* FNV-1a */
+    size_t i;
+
+    for (i = 0; i < size; i++) h = (h ^ key[i]) * 16777619u;
+    return &c->buckets[h & (CACHE_BUCKETS - 1)];
+}
+
+/* The link that points at the entry for key (*link is NULL when there is none). */
+static struct cache_entry **cache_find(struct session_cache *c, const uint8_t *key, size_t size)
+{
+    struct cache_entry **link = cache_bucket(c, key, size);
+
+    while (*link && ((*link)->key_size != size || memcmp((*link)->key, key, size))) link = &(*link)->next;
+    return link;
+}
+
+/* Takes the entry at *link out of its bucket and out of the store order. */
+static struct cache_entry *cache_unlink(struct session_cache *c, struct cache_entry **link)
+{
+    struct cache_entry *e = *link;
+
+    *link = e->next;
+    if (e->older) e->older->newer = e->newer;
+    else c->oldest = e->newer;
+    if (e->newer) e->newer->older = e->older;
+    else c->newest = e->older;
+    e->next = e->older = e->newer = NULL;
+    c->count--;
+    return e;
+}
+
+static int entry_expired(const struct cache_entry *e, time_t now)
+{
+    return now - e->stored > CACHE_LIFETIME || now < e->stored;
 }
 
 static struct engine_server_ext *ext_get(struct engine_cred *cred)
@@ -67,10 +119,16 @@ static struct engine_server_ext *ext_get(struct engine_cred *cred)
 
 void engine_server_ext_free(struct engine_server_ext *ext)
 {
-    unsigned int i;
-
     if (!ext) return;
-    for (i = 0; i < CACHE_SLOTS; i++) entry_clear(&ext->cache[i]);
+    if (ext->cache)
+    {
+        while (ext->cache->oldest)
+        {
+            struct cache_entry *e = ext->cache->oldest;
+            entry_destroy(cache_unlink(ext->cache, cache_find(ext->cache, e->key, e->key_size)));
+        }
+        free(ext->cache);
+    }
     pthread_mutex_destroy(&ext->lock);
     free(ext);
 }
@@ -112,58 +170,73 @@ enum sg_status engine_cred_set_server(struct engine_cred *cred, uint32_t flags)
 static int cache_store(void *ptr, gnutls_datum_t key, gnutls_datum_t data)
 {
     struct engine_server_ext *ext = ptr;
-    struct cache_entry *e = NULL;
+    struct session_cache *c;
+    struct cache_entry **link, *e;
+    time_t now = time(NULL);
     uint8_t *copy;
-    unsigned int i;
+    int ret = -1;
 
     if (!key.size || key.size > MAX_KEY || !data.size) return -1;
     if (!(copy = malloc(data.size))) return -1;
     memcpy(copy, data.data, data.size);
 
     pthread_mutex_lock(&ext->lock);
-    for (i = 0; i < CACHE_SLOTS && !e; i++)
-        if (ext->cache[i].key_size == key.size && !memcmp(ext->cache[i].key, key.data, key.size))
-            e = &ext->cache[i];
-    if (!e)
+    if (!ext->cache && !(ext->cache = calloc(1, sizeof(*ext->cache)))) goto done;
+    c = ext->cache;
+    /* Expired sessions leave from the old end first. */
+    while (c->oldest && entry_expired(c->oldest, now))
+        entry_destroy(cache_unlink(c, cache_find(c, c->oldest->key, c->oldest->key_size)));
+    link = cache_find(c, key.data, key.size);
+    if (*link) e = cache_unlink(c, link);
+    else if (c->count >= CACHE_SLOTS) e = cache_unlink(c, cache_find(c, c->oldest->key, c->oldest->key_size));
+    else if (!(e = calloc(1, sizeof(*e)))) goto done;
+    if (e->data)
     {
-        e = &ext->cache[ext->next];
-        ext->next = (ext->next + 1) % CACHE_SLOTS;
+        gnutls_memset(e->data, 0, e->data_size);
+        free(e->data);
     }
-    entry_clear(e);
     memcpy(e->key, key.data, key.size);
     e->key_size = key.size;
     e->data = copy;
     e->data_size = data.size;
-    e->stored = time(NULL);
+    e->stored = now;
+    copy = NULL;
+    link = cache_bucket(c, e->key, e->key_size);
+    e->next = *link;
+    *link = e;
+    e->older = c->newest;
+    if (c->newest) c->newest->newer = e;
+    else c->oldest = e;
+    c->newest = e;
+    c->count++;
+    ret = 0;
+done:
     pthread_mutex_unlock(&ext->lock);
-    return 0;
+    if (copy)
+    {
+        gnutls_memset(copy, 0, data.size);
+        free(copy);
+    }
+    return ret;
 }
 
 static gnutls_datum_t cache_retrieve(void *ptr, gnutls_datum_t key)
 {
     struct engine_server_ext *ext = ptr;
     gnutls_datum_t ret = { NULL, 0 };
-    time_t now = time(NULL);
-    unsigned int i;
+    struct cache_entry **link, *e;
 
     if (!key.size || key.size > MAX_KEY) return ret;
     pthread_mutex_lock(&ext->lock);
-    for (i = 0; i < CACHE_SLOTS; i++)
+    if (ext->cache && (e = *(link = cache_find(ext->cache, key.data, key.size))))
     {
-        struct cache_entry *e = &ext->cache[i];
-        if (e->key_size != key.size || memcmp(e->key, key.data, key.size)) continue;
-        if (now - e->stored > CACHE_LIFETIME || now < e->stored)
-        {
-            entry_clear(e);
-            break;
-        }
+        if (entry_expired(e, time(NULL))) entry_destroy(cache_unlink(ext->cache, link));
         /* GnuTLS frees what it retrieves with gnutls_free (and wipes it). */
-        if ((ret.data = gnutls_malloc(e->data_size)))
+        else if ((ret.data = gnutls_malloc(e->data_size)))
         {
             memcpy(ret.data, e->data, e->data_size);
             ret.size = e->data_size;
         }
-        break;
     }
     pthread_mutex_unlock(&ext->lock);
     return ret;
@@ -172,13 +245,12 @@ static gnutls_datum_t cache_retrieve(void *ptr, gnutls_datum_t key)
 static int cache_remove(void *ptr, gnutls_datum_t key)
 {
     struct engine_server_ext *ext = ptr;
-    unsigned int i;
+    struct cache_entry **link;
 
     if (!key.size || key.size > MAX_KEY) return -1;
     pthread_mutex_lock(&ext->lock);
-    for (i = 0; i < CACHE_SLOTS; i++)
-        if (ext->cache[i].key_size == key.size && !memcmp(ext->cache[i].key, key.data, key.size))
-            entry_clear(&ext->cache[i]);
+    if (ext->cache && *(link = cache_find(ext->cache, key.data, key.size)))
+        entry_destroy(cache_unlink(ext->cache, link));
     pthread_mutex_unlock(&ext->lock);
     return 0;
 }
