@@ -58,6 +58,18 @@ struct engine_cred
     struct engine_server_ext *server; /* server options and session cache (engine_server.c) */
 };
 
+/* The caller's header, data and trailer regions that engine_encrypt's record is written to,
+ * straight from the push callback: GnuTLS has encrypted the plaintext in data by then. */
+struct engine_scatter
+{
+    uint8_t *part[3];
+    size_t size[3];                 /* header and data: exact sizes; trailer: capacity */
+    size_t part_index;              /* part being written */
+    size_t part_used;               /* bytes of it written */
+    size_t expected;                /* whole record, from its header; 0 before the first byte */
+    size_t written;
+};
+
 /* The input region of the current call: bytes [0, whole) hold whole records. */
 struct engine_input
 {
@@ -77,8 +89,8 @@ struct engine_session
     gnutls_session_t tls;
     struct engine_input in;
     struct engine_buffer out;       /* pending token: handshake messages, alerts */
-    struct engine_buffer rec;       /* one sealed record */
     struct engine_buffer *push_target;
+    struct engine_scatter *scatter; /* engine_encrypt: where the record goes, instead of push_target */
     struct sg_session_info info;
     int renegotiating;              /* client: a HelloRequest arrived, engine_handshake may run again */
     int reauth;                     /* server: TLS 1.3 post-handshake authentication (gnutls_reauth) runs */
@@ -241,10 +253,48 @@ static int pull_timeout_cb(gnutls_transport_ptr_t ptr, unsigned int ms)
     return -1;
 }
 
+/* Spreads one application-data record over the parts. Anything else (a record of another
+ * length, a second record) is refused before a byte is written, and the seal fails. */
+static int scatter_write(struct engine_scatter *sc, const uint8_t *data, size_t size)
+{
+    if (!sc->expected)
+    {
+        size_t fixed = sc->size[0] + sc->size[1];
+        if (size < TLS_HEADER_SIZE || data[0] != CT_APPLICATION_DATA) return -1;
+        sc->expected = TLS_HEADER_SIZE + (((size_t)data[3] << 8) | data[4]);
+        if (sc->expected < fixed || sc->expected - fixed > sc->size[2]) return -1;
+    }
+    if (size > sc->expected - sc->written) return -1;
+    sc->written += size;
+    while (size)
+    {
+        size_t n = sc->size[sc->part_index] - sc->part_used;
+
+        if (n > size) n = size;
+        if (!n) return -1;  /* cannot happen: the record fits, checked above */
+        memcpy(sc->part[sc->part_index] + sc->part_used, data, n);
+        data += n;
+        size -= n;
+        sc->part_used += n;
+        if (sc->part_used == sc->size[sc->part_index] && sc->part_index < 2)
+        {
+            sc->part_index++;
+            sc->part_used = 0;
+        }
+    }
+    return 0;
+}
+
 static ssize_t push_cb(gnutls_transport_ptr_t ptr, const void *data, size_t size)
 {
     struct engine_session *s = ptr;
 
+    if (s->scatter)
+    {
+        if (!scatter_write(s->scatter, data, size)) return size;
+        gnutls_transport_set_errno(s->tls, ENOBUFS);
+        return -1;
+    }
     if (!s->push_target || buffer_append(s->push_target, data, size))
     {
         gnutls_transport_set_errno(s->tls, ENOMEM);
@@ -657,7 +707,6 @@ void engine_session_free(struct engine_session *s)
     engine_client_cert_free(s->client_cert);  /* after gnutls_deinit: it owns credentials the session used */
     if (s->out.data) gnutls_memset(s->out.data, 0, s->out.cap);
     buffer_free(&s->out);
-    buffer_free(&s->rec);
     engine_cred_release(s->cred);
     free(s);
 }
@@ -993,6 +1042,7 @@ void engine_encrypt(struct engine_session *s, uint8_t *header, size_t header_cap
                     struct engine_seal *seal)
 {
     const struct sg_session_info *info = &s->info;
+    struct engine_scatter scatter;
     size_t header_size, trailer_size;
     ssize_t ret;
 
@@ -1020,35 +1070,32 @@ void engine_encrypt(struct engine_session *s, uint8_t *header, size_t header_cap
         return;
     }
 
-    s->rec.len = 0;
-    s->push_target = &s->rec;
+    /* The record goes straight into the caller's regions: header, body over the plaintext
+     * (GnuTLS has encrypted it before it pushes), tag and padding in the trailer. */
+    memset(&scatter, 0, sizeof(scatter));
+    header_size = info->header_size;
+    scatter.part[0] = header;
+    scatter.size[0] = header_size;
+    scatter.part[1] = data;
+    scatter.size[1] = data_size;
+    scatter.part[2] = trailer;
+    scatter.size[2] = trailer_capacity;
+    s->scatter = &scatter;
     ret = gnutls_record_send(s->tls, data, data_size);
-    s->push_target = &s->out;
+    s->scatter = NULL;
     if (ret < 0)
     {
         seal->library_error = ret;
-        seal->status = s->failed = map_error(ret);
+        seal->status = s->failed = ret == GNUTLS_E_PUSH_ERROR ? SG_ERR_INTERNAL : map_error(ret);
         return;
     }
-
-    header_size = info->header_size;
-    if ((size_t)ret != data_size || s->rec.len < header_size + data_size)
+    if ((size_t)ret != data_size || !scatter.expected || scatter.written != scatter.expected)
     {
         seal->library_error = GNUTLS_E_INTERNAL_ERROR;
         seal->status = s->failed = SG_ERR_INTERNAL;
         return;
     }
-    trailer_size = s->rec.len - header_size - data_size;
-    if (trailer_size > trailer_capacity)
-    {
-        /* Cannot happen for one record; a second record (e.g. a KeyUpdate) would do this. */
-        seal->library_error = GNUTLS_E_INTERNAL_ERROR;
-        seal->status = s->failed = SG_ERR_INTERNAL;
-        return;
-    }
-    memcpy(header, s->rec.data, header_size);
-    if (data_size) memcpy(data, s->rec.data + header_size, data_size);
-    if (trailer_size) memcpy(trailer, s->rec.data + header_size + data_size, trailer_size);
+    trailer_size = scatter.written - header_size - data_size;
     seal->header_used = header_size;
     seal->trailer_used = trailer_size;
     seal->status = SG_OK;
