@@ -5,8 +5,9 @@
  *  - pull hands GnuTLS bytes from the current call's input, never past the end of the last
  *    whole TLS record in it, so that the number of bytes GnuTLS consumed is exact and a
  *    partial record is left to the caller;
- *  - push appends everything GnuTLS sends to an engine-owned buffer (the pending token, or
- *    the staging buffer of a sealed record).
+ *  - push appends everything GnuTLS sends to the pending token (an engine-owned buffer),
+ *    except a sealed record, which goes straight into the caller's header, data and
+ *    trailer (engine_encrypt).
  * Sessions are non-blocking: GNUTLS_E_AGAIN means "the input is used up".
  */
 
