@@ -190,7 +190,15 @@ static const CERT_CONTEXT *peer_leaf(struct sg_ctx *ctx)
     struct sg_get_peer_certs_params params = { 0 };
     const CERT_CONTEXT *leaf = NULL;
     BYTE *buffer;
+    DWORD size;
 
+    /* The final handshake step brought it along when validation was to follow. */
+    if ((buffer = sg_client_take_peer_certs(ctx, &size)))
+    {
+        leaf = sg_certstore_peer_context(buffer, size);
+        sg_free(buffer);
+        return leaf;
+    }
     params.session = ctx->session;
     if (sg_unix_call(unix_get_peer_certs, &params) || !params.size) return NULL;
     if (!(buffer = sg_alloc(params.size))) return NULL;

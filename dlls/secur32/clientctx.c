@@ -31,18 +31,104 @@ struct session_info
 #define PROTOCOL_LISTS_HEADER 4
 #define PROTOCOL_LIST_HEADER  6
 
+/* What the client's handshake steps carry besides tokens (see sg_client_step). */
+struct sg_client_step
+{
+    BYTE *alpn;                /* first step: the ALPN offer, TLS wire form */
+    DWORD alpn_size;
+    BYTE *resume;              /* first step: cached session data to offer */
+    DWORD resume_size;
+    BOOL started;              /* the first step went */
+    BOOL resume_answered;      /* the last final step reported the resumption data ... */
+    BYTE *resume_out;          /* ... here (NULL: none yet) until the cache takes it */
+    DWORD resume_out_size;
+    BYTE *chain;               /* the last final step's peer chain, until validation takes it */
+    DWORD chain_size;
+};
+
+/* Most ids one ALPN offer may hold (the engine's limit). */
+#define MAX_ALPN_IDS 16
+/* What the final step's regions start with; they grow to what sessions turn out to need. */
+#define STEP_REGION_MIN 0x800
+#define STEP_REGION_MAX 0x10000
+static LONG resume_region_hint = STEP_REGION_MIN;
+static LONG chain_region_hint = STEP_REGION_MIN;
+
+static struct sg_client_step *client_step(struct sg_ctx *ctx)
+{
+    if (!ctx->client_step) ctx->client_step = sg_alloc_zero(sizeof(*ctx->client_step));
+    return ctx->client_step;
+}
+
+static void drop(BYTE **data, DWORD *size)
+{
+    if (*data) sg_wipe(*data, *size);
+    sg_free(*data);
+    *data = NULL;
+    *size = 0;
+}
+
+void sg_client_step_free(struct sg_ctx *ctx)
+{
+    struct sg_client_step *step = ctx->client_step;
+
+    if (!step) return;
+    drop(&step->alpn, &step->alpn_size);
+    drop(&step->resume, &step->resume_size);
+    drop(&step->resume_out, &step->resume_out_size);
+    drop(&step->chain, &step->chain_size);
+    sg_free(step);
+    ctx->client_step = NULL;
+}
+
+/* A copy of data for the first step into *field; FALSE when it cannot be kept (no memory,
+ * or the handshake has started). */
+static BOOL keep_copy(struct sg_client_step *step, BYTE **field, DWORD *field_size, const BYTE *data, DWORD size)
+{
+    BYTE *copy;
+
+    if (!step || step->started || !(copy = sg_alloc(size))) return FALSE;
+    memcpy(copy, data, size);
+    drop(field, field_size);
+    *field = copy;
+    *field_size = size;
+    return TRUE;
+}
+
+BOOL sg_client_offer_resume(struct sg_ctx *ctx, const BYTE *data, DWORD size)
+{
+    struct sg_client_step *step = client_step(ctx);
+
+    return size && step && keep_copy(step, &step->resume, &step->resume_size, data, size);
+}
+
+/* The engine's rules for an offer: ids of 1-255 bytes, each after its length byte, at most
+ * MAX_ALPN_IDS of them. */
+static BOOL alpn_list_ok(const BYTE *list, USHORT size)
+{
+    unsigned int count = 0, pos = 0;
+
+    while (pos < size)
+    {
+        if (!list[pos] || list[pos] > size - pos - 1 || ++count > MAX_ALPN_IDS) return FALSE;
+        pos += 1 + list[pos];
+    }
+    return TRUE;
+}
+
 static SECURITY_STATUS offer_alpn(struct sg_ctx *ctx, const BYTE *list, USHORT size)
 {
-    struct sg_session_alpn_params params = { 0 };
+    struct sg_client_step *step;
 
-    params.session = ctx->session;
-    params.buffer = (ULONG_PTR)list;
-    params.size = size;
-    if (sg_unix_call(unix_session_set_alpn, &params) || params.status != SG_OK)
+    if (!alpn_list_ok(list, size))
     {
-        WARN("ALPN list refused: %u\n", params.status);
+        WARN("ALPN list refused\n");
         return SEC_E_INVALID_TOKEN;
     }
+    if (!size) return SEC_E_OK;
+    /* It goes with the first handshake step. */
+    if (!(step = client_step(ctx)) || !keep_copy(step, &step->alpn, &step->alpn_size, list, size))
+        return SEC_E_INSUFFICIENT_MEMORY;
     TRACE("offering ALPN %s\n", debugstr_an((const char *)list, size));
     return SEC_E_OK;
 }
@@ -78,6 +164,114 @@ SECURITY_STATUS sg_client_set_alpn(struct sg_ctx *ctx, SecBufferDesc *input)
         pos += size;
     }
     return SEC_E_OK;
+}
+
+/* A region of hint bytes for one of the final step's results. */
+static BYTE *step_region(LONG hint, UINT64 *address, UINT32 *capacity)
+{
+    BYTE *region = sg_alloc(hint);
+
+    *address = (ULONG_PTR)region;
+    *capacity = region ? hint : 0;
+    return region;
+}
+
+/* Keeps what the final step wrote into *region, or learns the size to start with next time. */
+static BOOL park(BYTE **field, DWORD *field_size, BYTE **region, UINT32 capacity, UINT32 size, LONG *hint)
+{
+    if (size > capacity)
+    {
+        if (size <= STEP_REGION_MAX && size > *hint) InterlockedExchange(hint, size);
+        return FALSE;
+    }
+    drop(field, field_size);
+    if (!size) return TRUE;
+    *field = *region;
+    *field_size = size;
+    *region = NULL;
+    return TRUE;
+}
+
+NTSTATUS sg_client_step(struct sg_ctx *ctx, struct sg_handshake_params *params)
+{
+    struct sg_client_step *step = client_step(ctx);
+    BYTE *resume_region = NULL, *chain_region = NULL;
+    UINT32 resume_capacity, chain_capacity;
+    NTSTATUS ret;
+
+    if (!step) return sg_unix_call(unix_client_handshake, params);
+    if (!step->started)
+    {
+        params->alpn = (ULONG_PTR)step->alpn;
+        params->alpn_size = step->alpn_size;
+        params->resume = (ULONG_PTR)step->resume;
+        params->resume_size = step->resume_size;
+        /* What sg_client_cert_prepare (clientcert.c) asks for with a call of its own. */
+        if (!ctx->cred->cert && !(ctx->req & ISC_REQ_USE_SUPPLIED_CREDS)) params->step_flags |= SG_STEP_ASK_CLIENT_CERT;
+    }
+    else
+    {
+        /* Regions for what the session cache and validation need once the handshake is done
+         * (the first step, without input, never finishes it). */
+        if (!ctx->reconnects_disabled)
+            resume_region = step_region(resume_region_hint, &params->resume_out, &params->resume_out_capacity);
+        if (!sg_manual_validation(ctx))
+            chain_region = step_region(chain_region_hint, &params->peer_certs, &params->peer_certs_capacity);
+    }
+    resume_capacity = params->resume_out_capacity;
+    chain_capacity = params->peer_certs_capacity;
+    ret = sg_unix_call(unix_client_handshake, params);
+    if (!step->started)
+    {
+        drop(&step->alpn, &step->alpn_size);
+        drop(&step->resume, &step->resume_size);
+        step->started = TRUE;
+    }
+    if (!ret && params->status == SG_OK)
+    {
+        drop(&step->resume_out, &step->resume_out_size);
+        drop(&step->chain, &step->chain_size);
+        step->resume_answered = resume_region && park(&step->resume_out, &step->resume_out_size, &resume_region,
+                                                      resume_capacity, params->resume_out_size, &resume_region_hint);
+        if (chain_region && !params->info.resumed)
+            park(&step->chain, &step->chain_size, &chain_region, chain_capacity, params->peer_certs_size,
+                 &chain_region_hint);
+        TRACE("final step: resumption data %u of %u, chain %u of %u\n", params->resume_out_size, resume_capacity,
+              params->peer_certs_size, chain_capacity);
+    }
+    if (resume_region) sg_wipe(resume_region, resume_capacity);
+    sg_free(resume_region);
+    sg_free(chain_region);
+    return ret;
+}
+
+BOOL sg_client_take_resume(struct sg_ctx *ctx, BYTE **data, DWORD *size)
+{
+    struct sg_client_step *step = ctx->client_step;
+
+    *data = NULL;
+    *size = 0;
+    if (!step || !step->resume_answered) return FALSE;
+    *data = step->resume_out;
+    *size = step->resume_out_size;
+    step->resume_out = NULL;
+    step->resume_out_size = 0;
+    step->resume_answered = FALSE;
+    return TRUE;
+}
+
+BYTE *sg_client_take_peer_certs(struct sg_ctx *ctx, DWORD *size)
+{
+    struct sg_client_step *step = ctx->client_step;
+    BYTE *chain;
+
+    *size = 0;
+    if (!step || !step->chain) return NULL;
+    chain = step->chain;
+    *size = step->chain_size;
+    step->chain = NULL;
+    step->chain_size = 0;
+    return chain;
 }
 
 SECURITY_STATUS sg_client_query_alpn(struct sg_ctx *ctx, void *buffer)

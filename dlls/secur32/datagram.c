@@ -91,13 +91,6 @@ static UINT32 engine_dtls_protocols(DWORD sp)
     return ret;
 }
 
-static void set_far_expiry(TimeStamp *expiry)
-{
-    if (!expiry) return;
-    expiry->LowPart = 0xffffffff;
-    expiry->HighPart = 0x7fffffff;
-}
-
 /* SECBUFFER_DTLS_MTU in the input, 0 when there is none. */
 static USHORT input_mtu(SecBufferDesc *input)
 {
@@ -182,21 +175,6 @@ SECURITY_STATUS sg_dgram_srtp_parameters(struct sg_ctx *ctx, void *buffer)
     return SEC_E_OK;
 }
 
-static void dgram_ctx_free(struct sg_ctx *ctx)
-{
-    sg_attributes_forget_context(ctx);
-    if (ctx->session)
-    {
-        struct sg_session_free_params params = { ctx->session };
-        sg_unix_call(unix_session_free, &params);
-    }
-    sg_cred_release(ctx->cred);
-    sg_free(ctx->target);
-    if (ctx->scratch) sg_wipe(ctx->scratch, ctx->scratch_size);
-    sg_free(ctx->scratch);
-    sg_free(ctx);
-}
-
 static SECURITY_STATUS dgram_ctx_create(struct sg_cred *cred, BOOL server, const WCHAR *target,
                                         SecBufferDesc *input, struct sg_ctx **ret)
 {
@@ -223,7 +201,7 @@ static SECURITY_STATUS dgram_ctx_create(struct sg_cred *cred, BOOL server, const
     ctx->dtls_mtu = mtu ? mtu : SG_DTLS_DEFAULT_MTU;
     if (!(ctx->scratch = sg_alloc(DGRAM_SCRATCH)) || (target && *target && !(ctx->target = sg_strdupW(target))))
     {
-        dgram_ctx_free(ctx);
+        sg_ctx_destroy(ctx);
         return SEC_E_INSUFFICIENT_MEMORY;
     }
     ctx->scratch_size = DGRAM_SCRATCH;
@@ -243,7 +221,7 @@ static SECURITY_STATUS dgram_ctx_create(struct sg_cred *cred, BOOL server, const
     if (params.status != SG_OK)
     {
         WARN("engine DTLS session creation failed: %u (%d)\n", params.status, params.library_error);
-        dgram_ctx_free(ctx);
+        sg_ctx_destroy(ctx);
         return params.status == SG_ERR_NO_MEMORY ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_INTERNAL_ERROR;
     }
     ctx->session = params.session;
@@ -251,44 +229,12 @@ static SECURITY_STATUS dgram_ctx_create(struct sg_cred *cred, BOOL server, const
         SECURITY_STATUS status = dgram_apply_srtp(ctx, input);
         if (status)
         {
-            dgram_ctx_free(ctx);
+            sg_ctx_destroy(ctx);
             return status;
         }
     }
     *ret = ctx;
     return SEC_E_OK;
-}
-
-static SECURITY_STATUS write_datagram(SecBufferDesc *output, BOOL allocate, const BYTE *data, ULONG size)
-{
-    SecBuffer *buffer = output ? sg_find_buffer(output, SECBUFFER_TOKEN, 0) : NULL;
-
-    if (!buffer)
-    {
-        if (!size) return SEC_E_OK;
-        WARN("no SECBUFFER_TOKEN for a %lu byte datagram\n", size);
-        return SEC_E_INVALID_TOKEN;
-    }
-    if (allocate)
-    {
-        buffer->pvBuffer = NULL;
-        buffer->cbBuffer = 0;
-        if (!size) return SEC_E_OK;
-        if (!(buffer->pvBuffer = sg_context_buffer_alloc(size))) return SEC_E_INSUFFICIENT_MEMORY;
-    }
-    else if (buffer->cbBuffer < size || (size && !buffer->pvBuffer))
-    {
-        WARN("token buffer of %lu bytes too small for %lu\n", buffer->cbBuffer, size);
-        return SEC_E_INSUFFICIENT_MEMORY;
-    }
-    if (size) memcpy(buffer->pvBuffer, data, size);
-    buffer->cbBuffer = size;
-    return SEC_E_OK;
-}
-
-static BOOL manual_validation(const struct sg_ctx *ctx)
-{
-    return (ctx->cred->sch_flags & SCH_CRED_MANUAL_CRED_VALIDATION) || (ctx->req & ISC_REQ_MANUAL_CRED_VALIDATION);
 }
 
 /* One handshake step: at most one datagram in, one datagram out. */
@@ -320,7 +266,7 @@ static SECURITY_STATUS dgram_step(struct sg_ctx *ctx, SecBufferDesc *input, SecB
         ctx->info = params.info;
         ctx->state = SG_CTX_ESTABLISHED;
         status = params.more ? SEC_I_MESSAGE_FRAGMENT : SEC_E_OK;
-        if (!ctx->server && !manual_validation(ctx) && (status = sg_verify_server_chain(ctx)))
+        if (!ctx->server && !sg_manual_validation(ctx) && (status = sg_verify_server_chain(ctx)))
             ctx->state = SG_CTX_FAILED;
         break;
     case SG_CONTINUE:
@@ -332,7 +278,7 @@ static SECURITY_STATUS dgram_step(struct sg_ctx *ctx, SecBufferDesc *input, SecB
         ctx->state = SG_CTX_FAILED;
         break;
     }
-    write_status = write_datagram(output, allocate, ctx->scratch, params.output_size);
+    write_status = sg_write_token(output, allocate, ctx->scratch, params.output_size);
     if (write_status && !FAILED(status)) status = write_status;
     return status;
 }
@@ -355,8 +301,24 @@ static SECURITY_STATUS dgram_established_step(struct sg_ctx *ctx, SecBufferDesc 
         ctx->close_sent = TRUE;
         ctx->state = SG_CTX_CLOSED;
     }
-    if ((status = write_datagram(output, allocate, ctx->scratch, params.output_size))) return status;
+    if ((status = sg_write_token(output, allocate, ctx->scratch, params.output_size))) return status;
     return params.more ? SEC_I_MESSAGE_FRAGMENT : SEC_E_OK;
+}
+
+/* An established context (or one still to send its close_notify) hands out queued datagrams;
+ * a closed one is done; one in its handshake makes the next step. */
+static SECURITY_STATUS dgram_state_check(const struct sg_ctx *ctx)
+{
+    if (ctx->state == SG_CTX_CLOSED && !(ctx->shutdown_pending && !ctx->close_sent)) return SEC_E_CONTEXT_EXPIRED;
+    if (ctx->state != SG_CTX_ESTABLISHED && ctx->state != SG_CTX_CLOSED && ctx->state != SG_CTX_HANDSHAKE)
+        return SEC_E_INVALID_HANDLE;
+    return SEC_E_OK;
+}
+
+static SECURITY_STATUS dgram_next_step(struct sg_ctx *ctx, SecBufferDesc *input, SecBufferDesc *output, BOOL allocate)
+{
+    if (ctx->state == SG_CTX_HANDSHAKE) return dgram_step(ctx, input, output, allocate);
+    return dgram_established_step(ctx, output, allocate);
 }
 
 SECURITY_STATUS sg_dgram_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, const WCHAR *target,
@@ -382,34 +344,10 @@ SECURITY_STATUS sg_dgram_initialize_context(CredHandle *cred_handle, CtxtHandle 
     }
     else if (!(ctx = dgram_ctx(ctx_handle)) || ctx->server) return SEC_E_INVALID_HANDLE;
     ctx->req = req;
-
-    if (ctx->state == SG_CTX_ESTABLISHED || (ctx->state == SG_CTX_CLOSED && ctx->shutdown_pending && !ctx->close_sent))
-        status = dgram_established_step(ctx, output, allocate);
-    else if (ctx->state == SG_CTX_CLOSED)
-        return SEC_E_CONTEXT_EXPIRED;
-    else if (ctx->state != SG_CTX_HANDSHAKE)
-        return SEC_E_INVALID_HANDLE;
-    else
-        status = dgram_step(ctx, input, output, allocate);
-
-    if (created)
-    {
-        if (FAILED(status))
-        {
-            dgram_ctx_free(ctx);
-            return status;
-        }
-        if (!sg_handle_alloc(SG_HANDLE_CTX, ctx, new_handle))
-        {
-            dgram_ctx_free(ctx);
-            return SEC_E_INSUFFICIENT_MEMORY;
-        }
-    }
-    else if (new_handle && new_handle != ctx_handle)
-        *new_handle = *ctx_handle;
-    if (attrs) *attrs = (sg_client_ret_flags(req) & ~ISC_RET_STREAM) | ISC_RET_DATAGRAM;
-    set_far_expiry(expiry);
-    return status;
+    if ((status = dgram_state_check(ctx))) return status;
+    status = dgram_next_step(ctx, input, output, allocate);
+    return sg_context_call_end(ctx, created, ctx_handle, new_handle, status, attrs,
+                               (sg_client_ret_flags(req) & ~ISC_RET_STREAM) | ISC_RET_DATAGRAM, expiry);
 }
 
 SECURITY_STATUS sg_dgram_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, SecBufferDesc *input,
@@ -436,66 +374,23 @@ SECURITY_STATUS sg_dgram_accept_context(CredHandle *cred_handle, CtxtHandle *ctx
     }
     else if (!(ctx = dgram_ctx(ctx_handle)) || !ctx->server) return SEC_E_INVALID_HANDLE;
     ctx->req = req;
-
-    if (ctx->state == SG_CTX_ESTABLISHED || (ctx->state == SG_CTX_CLOSED && ctx->shutdown_pending && !ctx->close_sent))
-        status = dgram_established_step(ctx, output, allocate);
-    else if (ctx->state == SG_CTX_CLOSED)
-        return SEC_E_CONTEXT_EXPIRED;
-    else if (ctx->state != SG_CTX_HANDSHAKE)
-        return SEC_E_INVALID_HANDLE;
-    else
-        status = dgram_step(ctx, input, output, allocate);
-
-    if (created)
-    {
-        if (FAILED(status))
-        {
-            dgram_ctx_free(ctx);
-            return status;
-        }
-        if (!sg_handle_alloc(SG_HANDLE_CTX, ctx, new_handle))
-        {
-            dgram_ctx_free(ctx);
-            return SEC_E_INSUFFICIENT_MEMORY;
-        }
-    }
-    else if (new_handle && new_handle != ctx_handle)
-        *new_handle = *ctx_handle;
-    if (attrs) *attrs = (req & DGRAM_ASC_HONOURED) | ASC_RET_DATAGRAM;
-    set_far_expiry(expiry);
-    return status;
-}
-
-static SECURITY_STATUS usable_dgram_context(const CtxtHandle *handle, struct sg_ctx **ret)
-{
-    struct sg_ctx *ctx;
-
-    if (!(ctx = dgram_ctx(handle))) return SEC_E_INVALID_HANDLE;
-    switch (ctx->state)
-    {
-    case SG_CTX_ESTABLISHED: *ret = ctx; return SEC_E_OK;
-    case SG_CTX_CLOSED:      return SEC_E_CONTEXT_EXPIRED;
-    default:                 return SEC_E_INVALID_HANDLE;
-    }
+    if ((status = dgram_state_check(ctx))) return status;
+    status = dgram_next_step(ctx, input, output, allocate);
+    return sg_context_call_end(ctx, created, ctx_handle, new_handle, status, attrs,
+                               (req & DGRAM_ASC_HONOURED) | ASC_RET_DATAGRAM, expiry);
 }
 
 /* One record, which is one datagram: STREAM_HEADER, DATA, STREAM_TRAILER as in stream mode. */
 SECURITY_STATUS sg_dgram_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc *message, ULONG seq)
 {
-    struct sg_encrypt_params params = { 0 };
     SecBuffer *header, *data, *trailer;
     SECURITY_STATUS status;
     struct sg_ctx *ctx;
 
     TRACE("%p %#lx %p %lu\n", handle, qop, message, seq);
-    if ((status = usable_dgram_context(handle, &ctx))) return status;
+    if ((status = sg_ctx_usable(dgram_ctx(handle), &ctx))) return status;
     if (!message || !message->pBuffers) return SEC_E_INVALID_TOKEN;
-    header = sg_find_buffer(message, SECBUFFER_STREAM_HEADER, 0);
-    data = sg_find_buffer(message, SECBUFFER_DATA, 0);
-    trailer = sg_find_buffer(message, SECBUFFER_STREAM_TRAILER, 0);
-    if (!header || !data || !trailer || (header->cbBuffer && !header->pvBuffer)
-        || (data->cbBuffer && !data->pvBuffer) || (trailer->cbBuffer && !trailer->pvBuffer))
-        return SEC_E_INVALID_TOKEN;
+    if (!sg_find_record_buffers(message, &header, &data, &trailer)) return SEC_E_INVALID_TOKEN;
     if (data->cbBuffer > ctx->info.max_message)
     {
         WARN("%lu bytes do not fit one datagram (%u)\n", data->cbBuffer, ctx->info.max_message);
@@ -503,31 +398,7 @@ SECURITY_STATUS sg_dgram_encrypt_message(CtxtHandle *handle, ULONG qop, SecBuffe
     }
     if (header->cbBuffer < ctx->info.header_size || trailer->cbBuffer < ctx->info.trailer_size)
         return SEC_E_BUFFER_TOO_SMALL;
-
-    params.session = ctx->session;
-    params.header = (ULONG_PTR)header->pvBuffer;
-    params.header_size = header->cbBuffer;
-    params.data = (ULONG_PTR)data->pvBuffer;
-    params.data_size = data->cbBuffer;
-    params.trailer = (ULONG_PTR)trailer->pvBuffer;
-    params.trailer_size = trailer->cbBuffer;
-    if (sg_unix_call(unix_dtls_encrypt, &params)) return SEC_E_INTERNAL_ERROR;
-    if (params.status != SG_OK)
-    {
-        WARN("engine: status %u, error %d\n", params.status, params.library_error);
-        return sg_status_from_engine(params.status);
-    }
-    header->cbBuffer = params.header_used;
-    trailer->cbBuffer = params.trailer_used;
-    return SEC_E_OK;
-}
-
-static void set_buffer(SecBufferDesc *message, ULONG index, ULONG type, void *data, ULONG size)
-{
-    if (index >= message->cBuffers) return;
-    message->pBuffers[index].BufferType = type;
-    message->pBuffers[index].pvBuffer = data;
-    message->pBuffers[index].cbBuffer = size;
+    return sg_encrypt_record(ctx, unix_dtls_encrypt, header, data, trailer);
 }
 
 /* The first record of a datagram, opened in place. */
@@ -536,12 +407,12 @@ SECURITY_STATUS sg_dgram_decrypt_message(CtxtHandle *handle, SecBufferDesc *mess
     struct sg_decrypt_params params = { 0 };
     SECURITY_STATUS status;
     struct sg_ctx *ctx;
-    SecBuffer *data, *spare;
+    SecBuffer *data;
     BYTE *base;
-    ULONG total, trailer;
+    ULONG total;
 
     TRACE("%p %p %lu %p\n", handle, message, seq, qop);
-    if ((status = usable_dgram_context(handle, &ctx))) return status;
+    if ((status = sg_ctx_usable(dgram_ctx(handle), &ctx))) return status;
     if (!message || !message->pBuffers) return SEC_E_INVALID_TOKEN;
     if (!(data = sg_find_buffer(message, SECBUFFER_DATA, 0)) || !data->pvBuffer) return SEC_E_INVALID_TOKEN;
     base = data->pvBuffer;
@@ -558,19 +429,12 @@ SECURITY_STATUS sg_dgram_decrypt_message(CtxtHandle *handle, SecBufferDesc *mess
     {
     case SG_OK:
     case SG_CLOSED:
-        if (params.consumed > total || params.data_offset + params.data_size > params.consumed)
+        if (!sg_record_layout_valid(total, params.consumed, params.data_offset, params.data_size))
         {
             ERR("engine reported an impossible record layout\n");
             return SEC_E_INTERNAL_ERROR;
         }
-        trailer = params.consumed - params.data_offset - params.data_size;
-        set_buffer(message, 0, SECBUFFER_STREAM_HEADER, base, params.data_offset);
-        set_buffer(message, 1, SECBUFFER_DATA, base + params.data_offset, params.data_size);
-        set_buffer(message, 2, SECBUFFER_STREAM_TRAILER, base + params.data_offset + params.data_size, trailer);
-        if (params.consumed < total)
-            set_buffer(message, 3, SECBUFFER_EXTRA, base + params.consumed, total - params.consumed);
-        else
-            set_buffer(message, 3, SECBUFFER_EMPTY, NULL, 0);
+        sg_report_record(message, base, total, params.consumed, params.data_offset, params.data_size, FALSE);
         if (params.status == SG_CLOSED)
         {
             ctx->state = SG_CTX_CLOSED;
@@ -587,16 +451,12 @@ SECURITY_STATUS sg_dgram_decrypt_message(CtxtHandle *handle, SecBufferDesc *mess
          * the established context does not need. */
         if (params.output_pending)
         {
-            set_buffer(message, 3, SECBUFFER_EXTRA, base, total);
+            sg_set_buffer(message, 3, SECBUFFER_EXTRA, base, total);
             return SEC_I_RENEGOTIATE;
         }
         return SEC_E_OK;
     case SG_INCOMPLETE:
-        if ((spare = sg_find_buffer(message, SECBUFFER_EMPTY, 0)))
-        {
-            spare->BufferType = SECBUFFER_MISSING;
-            spare->cbBuffer = params.missing;
-        }
+        sg_report_missing(message, params.missing);
         return SEC_E_INCOMPLETE_MESSAGE;
     default:
         WARN("engine: status %u, alert %#x, error %d\n", params.status, params.alert, params.library_error);

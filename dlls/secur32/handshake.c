@@ -45,17 +45,7 @@ SECURITY_STATUS sg_status_from_engine(enum sg_status status)
     }
 }
 
-SecBuffer *sg_find_buffer(SecBufferDesc *desc, ULONG type, ULONG start)
-{
-    ULONG i;
-
-    if (!desc || !desc->pBuffers) return NULL;
-    for (i = start; i < desc->cBuffers; i++)
-        if ((desc->pBuffers[i].BufferType & ~SECBUFFER_ATTRMASK) == type) return &desc->pBuffers[i];
-    return NULL;
-}
-
-static void set_far_expiry(TimeStamp *expiry)
+void sg_set_far_expiry(TimeStamp *expiry)
 {
     if (!expiry) return;
     expiry->LowPart = 0xffffffff;
@@ -70,7 +60,8 @@ static BOOL is_ip_literal(const WCHAR *name)
     return TRUE;
 }
 
-static void ctx_destroy(struct sg_ctx *ctx)
+/* Also frees DTLS contexts (datagram.c), which stay out of the session cache. */
+void sg_ctx_destroy(struct sg_ctx *ctx)
 {
     /* A client session goes to the cache when it ends: TLS 1.3 tickets arrive after the handshake. */
     if (!ctx->server && !ctx->reconnects_disabled) sg_session_cache_store(ctx);
@@ -101,7 +92,7 @@ static SECURITY_STATUS ctx_create(struct sg_cred *cred, BOOL server, const WCHAR
     ctx->state = SG_CTX_HANDSHAKE;
     if (target && *target && !(ctx->target = sg_strdupW(target)))
     {
-        ctx_destroy(ctx);
+        sg_ctx_destroy(ctx);
         return SEC_E_INSUFFICIENT_MEMORY;
     }
     if (!server && ctx->target && !is_ip_literal(ctx->target))
@@ -118,7 +109,7 @@ static SECURITY_STATUS ctx_create(struct sg_cred *cred, BOOL server, const WCHAR
     if (params.status != SG_OK)
     {
         WARN("engine session creation failed: %u\n", params.status);
-        ctx_destroy(ctx);
+        sg_ctx_destroy(ctx);
         return params.status == SG_ERR_NO_MEMORY ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_INTERNAL_ERROR;
     }
     ctx->session = params.session;
@@ -136,54 +127,6 @@ static BOOL scratch_reserve(struct sg_ctx *ctx, ULONG size)
     ctx->scratch = grown;
     ctx->scratch_size = size;
     return TRUE;
-}
-
-/* Hand our token to the caller: its own buffer, or memory it frees with FreeContextBuffer. */
-static SECURITY_STATUS write_token(SecBufferDesc *output, BOOL allocate, const BYTE *token, ULONG size)
-{
-    SecBuffer *buffer = sg_find_buffer(output, SECBUFFER_TOKEN, 0);
-
-    if (!buffer)
-    {
-        if (!size) return SEC_E_OK;
-        WARN("no SECBUFFER_TOKEN for a %lu byte token\n", size);
-        return SEC_E_INVALID_TOKEN;
-    }
-    if (allocate)
-    {
-        if (!size)
-        {
-            buffer->pvBuffer = NULL;
-            buffer->cbBuffer = 0;
-            return SEC_E_OK;
-        }
-        if (!(buffer->pvBuffer = sg_context_buffer_alloc(size))) return SEC_E_INSUFFICIENT_MEMORY;
-    }
-    else if (buffer->cbBuffer < size || (size && !buffer->pvBuffer))
-    {
-        WARN("token buffer of %lu bytes too small for %lu\n", buffer->cbBuffer, size);
-        return SEC_E_INSUFFICIENT_MEMORY;
-    }
-    if (size) memcpy(buffer->pvBuffer, token, size);
-    buffer->cbBuffer = size;
-    return SEC_E_OK;
-}
-
-/* Where Schannel reports EXTRA or MISSING: the caller's spare (empty) input buffer. */
-static SecBuffer *spare_input_buffer(SecBufferDesc *input, const SecBuffer *token)
-{
-    ULONG i;
-
-    if (!input || !input->pBuffers) return NULL;
-    for (i = 0; i < input->cBuffers; i++)
-    {
-        SecBuffer *buffer = &input->pBuffers[i];
-        if (buffer == token) continue;
-        if (buffer->BufferType == SECBUFFER_EMPTY || buffer->BufferType == SECBUFFER_EXTRA
-            || buffer->BufferType == SECBUFFER_MISSING)
-            return buffer;
-    }
-    return NULL;
 }
 
 static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, SecBufferDesc *output, BOOL allocate)
@@ -223,27 +166,15 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
     /* A client that received a fatal alert returns the status Windows ties to that alert. */
     if (!ctx->server && FAILED(status) && params.alert_received && params.alert != SG_ALERT_NONE)
         status = sg_client_status_from_peer_alert(params.alert);
-    spare = spare_input_buffer(input, token);
+    spare = sg_spare_input_buffer(input, token);
     if (status == SEC_E_INCOMPLETE_MESSAGE)
     {
-        if (spare)
-        {
-            spare->BufferType = SECBUFFER_MISSING;
-            spare->cbBuffer = params.missing;
-            spare->pvBuffer = NULL;
-        }
+        if (spare) sg_set_spare(spare, SECBUFFER_MISSING, params.missing);
         return status;
     }
-    if ((status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED) && token && spare)
-    {
-        ULONG extra = params.consumed < params.input_size ? params.input_size - params.consumed : 0;
-        if (extra)
-        {
-            spare->BufferType = SECBUFFER_EXTRA;
-            spare->cbBuffer = extra;
-            spare->pvBuffer = NULL;
-        }
-    }
+    if ((status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED) && token && spare
+        && params.consumed < params.input_size)
+        sg_set_spare(spare, SECBUFFER_EXTRA, params.input_size - params.consumed);
     if (status == SEC_E_OK)
     {
         ctx->info = params.info;
@@ -252,9 +183,9 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
     /* On failure the token may hold an alert for the peer: still hand it over (a client
      * with a SECBUFFER_ALERT output buffer gets it there, and an empty token). */
     if (!ctx->server && FAILED(status) && sg_client_put_alert(output, allocate, ctx->scratch, params.output_size))
-        write_status = write_token(output, allocate, NULL, 0);
+        write_status = sg_write_token(output, allocate, NULL, 0);
     else
-        write_status = write_token(output, allocate, ctx->scratch, params.output_size);
+        write_status = sg_write_token(output, allocate, ctx->scratch, params.output_size);
     if (write_status && !FAILED(status)) status = write_status;
     if (FAILED(status)) ctx->state = SG_CTX_FAILED;
     /* An established context needs no staging area (16 KiB) until a later step, which
@@ -286,7 +217,7 @@ static SECURITY_STATUS shutdown_step(struct sg_ctx *ctx, SecBufferDesc *output, 
         return sg_status_from_engine(params.status);
     }
     if (params.output_size > ctx->scratch_size) return SEC_E_INTERNAL_ERROR; /* an alert always fits */
-    if ((status = write_token(output, allocate, ctx->scratch, params.output_size))) return status;
+    if ((status = sg_write_token(output, allocate, ctx->scratch, params.output_size))) return status;
     ctx->shutdown_pending = FALSE;
     ctx->close_sent = TRUE;
     ctx->state = SG_CTX_CLOSED;
@@ -323,7 +254,7 @@ static SECURITY_STATUS alert_step(struct sg_ctx *ctx, SecBufferDesc *output, BOO
         return sg_status_from_engine(params.status);
     }
     if (params.output_size > ctx->scratch_size) return SEC_E_INTERNAL_ERROR; /* an alert always fits */
-    if ((status = write_token(output, allocate, ctx->scratch, params.output_size))) return status;
+    if ((status = sg_write_token(output, allocate, ctx->scratch, params.output_size))) return status;
     TRACE("alert %lu/%lu, %u bytes\n", ctx->alert_type, ctx->alert_number, params.output_size);
     if (ctx->alert_type == TLS1_ALERT_FATAL || ctx->alert_number == 0 /* close_notify */)
     {
@@ -356,18 +287,12 @@ static SECURITY_STATUS pending_output_step(struct sg_ctx *ctx, SecBufferDesc *in
     if (fetch.status != SG_OK) return SEC_E_INTERNAL_ERROR;
     ctx->post_handshake = FALSE;
     /* Nothing of the input is ours: records that followed go back to DecryptMessage. */
-    if (token && token->cbBuffer && (spare = spare_input_buffer(input, token)))
-    {
-        spare->BufferType = SECBUFFER_EXTRA;
-        spare->cbBuffer = token->cbBuffer;
-        spare->pvBuffer = NULL;
-    }
+    if (token && token->cbBuffer && (spare = sg_spare_input_buffer(input, token)))
+        sg_set_spare(spare, SECBUFFER_EXTRA, token->cbBuffer);
     TRACE("post-handshake token of %u bytes, %lu input bytes returned as extra\n", fetch.output_size,
           token ? token->cbBuffer : 0);
-    return write_token(output, allocate, ctx->scratch, fetch.output_size);
+    return sg_write_token(output, allocate, ctx->scratch, fetch.output_size);
 }
-
-static BOOL manual_validation(const struct sg_ctx *ctx);
 
 static ULONG input_size(SecBufferDesc *input)
 {
@@ -397,7 +322,7 @@ static SECURITY_STATUS established_step(struct sg_ctx *ctx, SecBufferDesc *input
     {
         if ((status = sg_server_request_certificate(ctx)))
         {
-            if (!FAILED(status)) write_token(output, allocate, NULL, 0);
+            if (!FAILED(status)) sg_write_token(output, allocate, NULL, 0);
             return status;
         }
         ctx->renegotiating = TRUE;
@@ -408,7 +333,7 @@ static SECURITY_STATUS established_step(struct sg_ctx *ctx, SecBufferDesc *input
     status = handshake_step(ctx, input, output, allocate);
     if (status == SEC_I_CONTINUE_NEEDED || status == SEC_E_INCOMPLETE_MESSAGE) return status;
     ctx->renegotiating = FALSE;
-    if (status == SEC_E_OK && !ctx->server && !manual_validation(ctx) && (status = sg_verify_server_chain(ctx)))
+    if (status == SEC_E_OK && !ctx->server && !sg_manual_validation(ctx) && (status = sg_verify_server_chain(ctx)))
     {
         ctx->state = SG_CTX_FAILED;
         sg_client_validation_alert(ctx, status, output, allocate);
@@ -469,9 +394,36 @@ SECURITY_STATUS sg_apply_control_token(CtxtHandle *handle, SecBufferDesc *input)
     }
 }
 
-static BOOL manual_validation(const struct sg_ctx *ctx)
+BOOL sg_manual_validation(const struct sg_ctx *ctx)
 {
     return (ctx->cred->sch_flags & SCH_CRED_MANUAL_CRED_VALIDATION) || (ctx->req & ISC_REQ_MANUAL_CRED_VALIDATION);
+}
+
+/* The end of an ISC/ASC step (TLS and DTLS): a context this call created gets its handle, or
+ * is destroyed when the step failed (the call then returns with nothing else written); a
+ * continued one keeps its handle. */
+SECURITY_STATUS sg_context_call_end(struct sg_ctx *ctx, BOOL created, const CtxtHandle *ctx_handle,
+                                    CtxtHandle *new_handle, SECURITY_STATUS status, ULONG *attrs, ULONG ret_flags,
+                                    TimeStamp *expiry)
+{
+    if (created)
+    {
+        if (FAILED(status))
+        {
+            sg_ctx_destroy(ctx);
+            return status;
+        }
+        if (!sg_handle_alloc(SG_HANDLE_CTX, ctx, new_handle))
+        {
+            sg_ctx_destroy(ctx);
+            return SEC_E_INSUFFICIENT_MEMORY;
+        }
+    }
+    else if (new_handle && new_handle != ctx_handle)
+        *new_handle = *ctx_handle;
+    if (attrs) *attrs = ret_flags;
+    sg_set_far_expiry(expiry);
+    return status;
 }
 
 SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, const WCHAR *target,
@@ -501,7 +453,7 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
          * (SECBUFFER_APPLICATION_PROTOCOLS) and empty buffers. */
         if ((status = sg_client_set_alpn(ctx, input)) || (status = sg_client_cert_prepare(ctx, req)))
         {
-            ctx_destroy(ctx);
+            sg_ctx_destroy(ctx);
             return status;
         }
         input = NULL;
@@ -535,33 +487,15 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
     if (status == SEC_I_INCOMPLETE_CREDENTIALS) ctx->creds_needed = TRUE;
     /* A resumed session was validated when it was first established, for the same target
      * and credential (the cache's key). */
-    if (status == SEC_E_OK && !ctx->info.resumed && !manual_validation(ctx)
+    if (status == SEC_E_OK && !ctx->info.resumed && !sg_manual_validation(ctx)
         && (status = sg_verify_server_chain(ctx)))
     {
         ctx->state = SG_CTX_FAILED;
         sg_client_validation_alert(ctx, status, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
     }
     if (status == SEC_E_OK && !ctx->reconnects_disabled) sg_session_cache_store(ctx);
-
-    if (created)
-    {
-        if (FAILED(status))
-        {
-            ctx_destroy(ctx);
-            return status;
-        }
-        if (!sg_handle_alloc(SG_HANDLE_CTX, ctx, new_handle))
-        {
-            ctx_destroy(ctx);
-            return SEC_E_INSUFFICIENT_MEMORY;
-        }
-    }
-    else if (new_handle && new_handle != ctx_handle)
-        *new_handle = *ctx_handle;
-
-    if (attrs) *attrs = sg_client_ret_flags(req);
-    set_far_expiry(expiry);
-    return status;
+    return sg_context_call_end(ctx, created, ctx_handle, new_handle, status, attrs,
+                               sg_client_ret_flags(req), expiry);
 }
 
 SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, SecBufferDesc *input,
@@ -587,7 +521,7 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
         if ((status = ctx_create(cred, TRUE, NULL, &ctx))) return status;
         if ((status = sg_server_session_setup(ctx, req, input)))
         {
-            ctx_destroy(ctx);
+            sg_ctx_destroy(ctx);
             return status;
         }
         created = TRUE;
@@ -610,33 +544,16 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
     ctx->req = req;
 
     status = handshake_step(ctx, input, output, !!(req & ASC_REQ_ALLOCATE_MEMORY));
-
-    if (created)
-    {
-        /* Nothing was accepted yet: the caller retries with more data and no context. */
-        if (FAILED(status) || status == SEC_E_INCOMPLETE_MESSAGE)
-        {
-            ctx_destroy(ctx);
-            return status;
-        }
-        if (!sg_handle_alloc(SG_HANDLE_CTX, ctx, new_handle))
-        {
-            ctx_destroy(ctx);
-            return SEC_E_INSUFFICIENT_MEMORY;
-        }
-    }
-    else if (new_handle && new_handle != ctx_handle)
-        *new_handle = *ctx_handle;
-
-    if (attrs) *attrs = req & ASC_HONOURED;
-    set_far_expiry(expiry);
-    return status;
+    /* A new context that failed (SEC_E_INCOMPLETE_MESSAGE too: nothing was accepted yet) goes;
+     * the caller retries with more data and no context. */
+    return sg_context_call_end(ctx, created, ctx_handle, new_handle, status, attrs,
+                               req & ASC_HONOURED, expiry);
 }
 
 /* The context goes when the last call using the handle ends (handles.c). */
 static void ctx_handle_destroy(void *object)
 {
-    ctx_destroy(object);
+    sg_ctx_destroy(object);
 }
 
 SECURITY_STATUS sg_delete_context(CtxtHandle *handle)

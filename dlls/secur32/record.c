@@ -8,11 +8,10 @@
 
 WINE_DEFAULT_DEBUG_CHANNEL(schannel);
 
-static SECURITY_STATUS usable_context(const CtxtHandle *handle, struct sg_ctx **ret)
+/* The context a message call (TLS or DTLS) may use: an established one. */
+SECURITY_STATUS sg_ctx_usable(struct sg_ctx *ctx, struct sg_ctx **ret)
 {
-    struct sg_ctx *ctx;
-
-    if (!(ctx = sg_handle_get(SG_HANDLE_CTX, handle))) return SEC_E_INVALID_HANDLE;
+    if (!ctx) return SEC_E_INVALID_HANDLE;
     switch (ctx->state)
     {
     case SG_CTX_ESTABLISHED: *ret = ctx; return SEC_E_OK;
@@ -21,26 +20,41 @@ static SECURITY_STATUS usable_context(const CtxtHandle *handle, struct sg_ctx **
     }
 }
 
-static BOOL bad_region(const SecBuffer *buffer)
+/* One record written around the caller's data (unix_encrypt or unix_dtls_encrypt). */
+SECURITY_STATUS sg_encrypt_record(struct sg_ctx *ctx, enum sg_unix_call call, SecBuffer *header, SecBuffer *data,
+                                  SecBuffer *trailer)
 {
-    return buffer->cbBuffer && !buffer->pvBuffer;
+    struct sg_encrypt_params params = { 0 };
+
+    params.session = ctx->session;
+    params.header = (ULONG_PTR)header->pvBuffer;
+    params.header_size = header->cbBuffer;
+    params.data = (ULONG_PTR)data->pvBuffer;
+    params.data_size = data->cbBuffer;
+    params.trailer = (ULONG_PTR)trailer->pvBuffer;
+    params.trailer_size = trailer->cbBuffer;
+    if (sg_unix_call(call, &params)) return SEC_E_INTERNAL_ERROR;
+    if (params.status != SG_OK)
+    {
+        WARN("engine: status %u, error %d\n", params.status, params.library_error);
+        return sg_status_from_engine(params.status);
+    }
+    header->cbBuffer = params.header_used;
+    trailer->cbBuffer = params.trailer_used;
+    return SEC_E_OK;
 }
 
 SECURITY_STATUS sg_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc *message, ULONG seq)
 {
-    struct sg_encrypt_params params = { 0 };
     SecBuffer *header, *data, *trailer;
     SECURITY_STATUS status;
     struct sg_ctx *ctx;
 
     TRACE("%p %#lx %p %lu\n", handle, qop, message, seq);
     if (sg_dgram_context(handle)) return sg_dgram_encrypt_message(handle, qop, message, seq);  /* DTLS: datagram.c */
-    if ((status = usable_context(handle, &ctx))) return status;
+    if ((status = sg_ctx_usable(sg_handle_get(SG_HANDLE_CTX, handle), &ctx))) return status;
     if (!message || !message->pBuffers) return SEC_E_INVALID_TOKEN;
-    header = sg_find_buffer(message, SECBUFFER_STREAM_HEADER, 0);
-    data = sg_find_buffer(message, SECBUFFER_DATA, 0);
-    trailer = sg_find_buffer(message, SECBUFFER_STREAM_TRAILER, 0);
-    if (!header || !data || !trailer || bad_region(header) || bad_region(data) || bad_region(trailer))
+    if (!sg_find_record_buffers(message, &header, &data, &trailer))
     {
         WARN("missing or empty stream buffers\n");
         return SEC_E_INVALID_TOKEN;
@@ -52,47 +66,12 @@ SECURITY_STATUS sg_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc 
         return SEC_E_ENCRYPT_FAILURE;
     }
     if (header->cbBuffer < ctx->info.header_size) return SEC_E_BUFFER_TOO_SMALL;
-
-    params.session = ctx->session;
-    params.header = (ULONG_PTR)header->pvBuffer;
-    params.header_size = header->cbBuffer;
-    params.data = (ULONG_PTR)data->pvBuffer;
-    params.data_size = data->cbBuffer;
-    params.trailer = (ULONG_PTR)trailer->pvBuffer;
-    params.trailer_size = trailer->cbBuffer;
-    if (sg_unix_call(unix_encrypt, &params)) return SEC_E_INTERNAL_ERROR;
-    if (params.status != SG_OK)
-    {
-        WARN("engine: status %u, error %d\n", params.status, params.library_error);
-        return sg_status_from_engine(params.status);
-    }
-    header->cbBuffer = params.header_used;
-    trailer->cbBuffer = params.trailer_used;
-    return SEC_E_OK;
+    return sg_encrypt_record(ctx, unix_encrypt, header, data, trailer);
 }
 
-static void set_buffer(SecBufferDesc *message, ULONG index, ULONG type, BYTE *ptr, ULONG size)
-{
-    if (index >= message->cBuffers) return;
-    message->pBuffers[index].BufferType = type;
-    message->pBuffers[index].pvBuffer = size ? ptr : NULL;
-    message->pBuffers[index].cbBuffer = size;
-}
-
-/* Results go where Windows puts them: STREAM_HEADER, DATA, STREAM_TRAILER, EXTRA in the
- * first four buffers (curl reads DATA at index 1 and EXTRA at index 3). */
 static void report_record(SecBufferDesc *message, BYTE *base, ULONG total, const struct sg_decrypt_params *params)
 {
-    ULONG trailer = params->consumed - params->data_offset - params->data_size;
-
-    set_buffer(message, 0, SECBUFFER_STREAM_HEADER, base, params->data_offset);
-    set_buffer(message, 1, SECBUFFER_DATA, base + params->data_offset, params->data_size);
-    if (!params->data_size) message->pBuffers[1].pvBuffer = base + params->data_offset;
-    set_buffer(message, 2, SECBUFFER_STREAM_TRAILER, base + params->data_offset + params->data_size, trailer);
-    if (params->consumed < total)
-        set_buffer(message, 3, SECBUFFER_EXTRA, base + params->consumed, total - params->consumed);
-    else
-        set_buffer(message, 3, SECBUFFER_EMPTY, NULL, 0);
+    sg_report_record(message, base, total, params->consumed, params->data_offset, params->data_size, TRUE);
 }
 
 SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, ULONG seq, ULONG *qop)
@@ -100,13 +79,13 @@ SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, U
     struct sg_decrypt_params params = { 0 };
     SECURITY_STATUS status;
     struct sg_ctx *ctx;
-    SecBuffer *data, *spare;
+    SecBuffer *data;
     BYTE *base;
     ULONG total;
 
     TRACE("%p %p %lu %p\n", handle, message, seq, qop);
     if (sg_dgram_context(handle)) return sg_dgram_decrypt_message(handle, message, seq, qop);  /* DTLS: datagram.c */
-    if ((status = usable_context(handle, &ctx))) return status;
+    if ((status = sg_ctx_usable(sg_handle_get(SG_HANDLE_CTX, handle), &ctx))) return status;
     if (!message || !message->pBuffers) return SEC_E_INVALID_TOKEN;
     if (!(data = sg_find_buffer(message, SECBUFFER_DATA, 0)) || !data->pvBuffer) return SEC_E_INVALID_TOKEN;
     base = data->pvBuffer;
@@ -118,7 +97,7 @@ SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, U
     if (sg_unix_call(unix_decrypt, &params)) return SEC_E_INTERNAL_ERROR;
     if (params.status == SG_OK || params.status == SG_CLOSED || params.status == SG_RENEGOTIATE)
     {
-        if (params.consumed > total || params.data_offset + params.data_size > params.consumed)
+        if (!sg_record_layout_valid(total, params.consumed, params.data_offset, params.data_size))
         {
             ERR("engine reported an impossible record layout\n");
             return SEC_E_INTERNAL_ERROR;
@@ -150,11 +129,7 @@ SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, U
         ctx->renegotiating = TRUE;
         return SEC_I_RENEGOTIATE;
     case SG_INCOMPLETE:
-        if ((spare = sg_find_buffer(message, SECBUFFER_EMPTY, 0)))
-        {
-            spare->BufferType = SECBUFFER_MISSING;
-            spare->cbBuffer = params.missing;
-        }
+        sg_report_missing(message, params.missing);
         return SEC_E_INCOMPLETE_MESSAGE;
     default:
         WARN("engine: status %u, alert %#x, error %d\n", params.status, params.alert, params.library_error);

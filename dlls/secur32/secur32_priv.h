@@ -100,6 +100,7 @@ struct sg_ctx
     ULONG scratch_size;
     BOOL datagram;             /* DTLS context (ISC_REQ_DATAGRAM / ASC_REQ_DATAGRAM): datagram.c */
     USHORT dtls_mtu;           /* DTLS path MTU */
+    struct sg_client_step *client_step; /* client: what handshake steps carry besides tokens (clientctx.c) */
 };
 
 /* handles.c: opaque handle values, validated on every use. */
@@ -165,6 +166,16 @@ SECURITY_STATUS sg_client_status_from_peer_alert(UINT32 alert);
 BOOL sg_client_put_alert(SecBufferDesc *output, BOOL allocate, const BYTE *bytes, ULONG size);
 void sg_client_validation_alert(struct sg_ctx *ctx, SECURITY_STATUS status, SecBufferDesc *output, BOOL allocate);
 BOOL sg_client_begin_renegotiation(struct sg_ctx *ctx);
+/* A client handshake step (unix_client_handshake) with what used to take calls of their own:
+ * the ALPN offer, the cached session and the certificate-request watch go with the first
+ * step; the final one brings back the peer's chain and the resumption data. */
+NTSTATUS sg_client_step(struct sg_ctx *ctx, struct sg_handshake_params *params);
+void sg_client_step_free(struct sg_ctx *ctx);
+/* Parked results of the final step, taken by their user (NULL when there are none). */
+BOOL sg_client_take_resume(struct sg_ctx *ctx, BYTE **data, DWORD *size);  /* FALSE: ask the engine */
+BYTE *sg_client_take_peer_certs(struct sg_ctx *ctx, DWORD *size);
+/* The first step's inputs (sessioncache.c: a copy of the cached data, which it keeps). */
+BOOL sg_client_offer_resume(struct sg_ctx *ctx, const BYTE *data, DWORD size);
 
 /* certstore.c: the credential-store module. */
 struct sg_cert_material
@@ -199,12 +210,32 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
                                   TimeStamp *expiry);
 SECURITY_STATUS sg_delete_context(CtxtHandle *handle);
 SECURITY_STATUS sg_apply_control_token(CtxtHandle *handle, SecBufferDesc *input);
-SecBuffer *sg_find_buffer(SecBufferDesc *desc, ULONG type, ULONG start);
 SECURITY_STATUS sg_status_from_engine(enum sg_status status);
+void sg_set_far_expiry(TimeStamp *expiry);
+BOOL sg_manual_validation(const struct sg_ctx *ctx);
+void sg_ctx_destroy(struct sg_ctx *ctx);
+SECURITY_STATUS sg_context_call_end(struct sg_ctx *ctx, BOOL created, const CtxtHandle *ctx_handle,
+                                    CtxtHandle *new_handle, SECURITY_STATUS status, ULONG *attrs, ULONG ret_flags,
+                                    TimeStamp *expiry);
+
+/* secbuffer.c: SecBuffer helpers of the stream and datagram paths (SecBuffer types only). */
+SecBuffer *sg_find_buffer(SecBufferDesc *desc, ULONG type, ULONG start);
+SecBuffer *sg_spare_input_buffer(SecBufferDesc *input, const SecBuffer *token);
+void sg_set_spare(SecBuffer *spare, ULONG type, ULONG size);
+void sg_set_buffer(SecBufferDesc *message, ULONG index, ULONG type, BYTE *ptr, ULONG size);
+SECURITY_STATUS sg_write_token(SecBufferDesc *output, BOOL allocate, const BYTE *token, ULONG size);
+BOOL sg_find_record_buffers(SecBufferDesc *message, SecBuffer **header, SecBuffer **data, SecBuffer **trailer);
+BOOL sg_record_layout_valid(ULONG total, ULONG consumed, ULONG data_offset, ULONG data_size);
+void sg_report_record(SecBufferDesc *message, BYTE *base, ULONG total, ULONG consumed, ULONG data_offset,
+                      ULONG data_size, BOOL stream);
+void sg_report_missing(SecBufferDesc *message, ULONG missing);
 
 /* record.c */
 SECURITY_STATUS sg_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc *message, ULONG seq);
 SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, ULONG seq, ULONG *qop);
+SECURITY_STATUS sg_ctx_usable(struct sg_ctx *ctx, struct sg_ctx **ret);
+SECURITY_STATUS sg_encrypt_record(struct sg_ctx *ctx, enum sg_unix_call call, SecBuffer *header, SecBuffer *data,
+                                  SecBuffer *trailer);
 
 /* datagram.c: DTLS contexts. */
 BOOL sg_dgram_wanted(const CtxtHandle *ctx_handle, ULONG req);

@@ -25,6 +25,8 @@ struct cache_entry
     BYTE *data;
     DWORD size;
     ULONGLONG expires;            /* GetTickCount64() time */
+    const struct sg_ctx *origin;  /* identity only: the context whose session this is */
+    BOOL final;                   /* its data cannot change any more (TLS 1.0-1.2, from the final step) */
 };
 
 static SRWLOCK cache_lock = SRWLOCK_INIT;
@@ -76,27 +78,52 @@ static BOOL same_key(const struct cache_entry *entry, const struct sg_ctx *ctx)
     return entry->cred == ctx->cred && !wcscmp(entry->target, ctx->target);
 }
 
-/* The session's resumption data; NULL when it has none (yet). */
+/* Where fetching resumption data starts; grows to what sessions turn out to need. */
+static LONG fetch_hint = 0x800;
+
+/* The session's resumption data; NULL when it has none (yet). One call when it fits the
+ * first guess. */
 static BYTE *fetch_resume_data(struct sg_ctx *ctx, DWORD *size)
 {
     struct sg_session_resume_params params = { 0 };
+    DWORD capacity = fetch_hint;
     BYTE *data;
+    int tries;
 
     params.session = ctx->session;
-    if (sg_unix_call(unix_session_get_resume, &params) || !params.result_size
-        || params.result_size > RESUME_DATA_MAX)
-        return NULL;
-    if (!(data = sg_alloc(params.result_size))) return NULL;
-    params.buffer = (ULONG_PTR)data;
-    params.size = params.result_size;
-    if (sg_unix_call(unix_session_get_resume, &params) || params.status != SG_OK || params.result_size != params.size)
+    for (tries = 0; tries < 2; tries++)
     {
-        sg_wipe(data, params.size);
+        if (!(data = sg_alloc(capacity))) return NULL;
+        params.buffer = (ULONG_PTR)data;
+        params.size = capacity;
+        if (!sg_unix_call(unix_session_get_resume, &params) && params.status == SG_OK && params.result_size
+            && params.result_size <= capacity)
+        {
+            *size = params.result_size;
+            return data;
+        }
+        sg_wipe(data, capacity);
         sg_free(data);
-        return NULL;
+        if (params.status != SG_ERR_BUFFER_TOO_SMALL || params.result_size <= capacity
+            || params.result_size > RESUME_DATA_MAX)
+            return NULL;
+        capacity = params.result_size;
+        if ((LONG)capacity > fetch_hint) InterlockedExchange(&fetch_hint, capacity);
     }
-    *size = params.result_size;
-    return data;
+    return NULL;
+}
+
+/* Whether the cache already holds this context's session in its last form. */
+static BOOL already_cached(const struct sg_ctx *ctx)
+{
+    struct cache_entry *entry;
+    BOOL found = FALSE;
+
+    AcquireSRWLockShared(&cache_lock);
+    for (entry = cache_head; entry && !found; entry = entry->next)
+        found = entry->origin == ctx && entry->final && same_key(entry, ctx);
+    ReleaseSRWLockShared(&cache_lock);
+    return found;
 }
 
 void sg_session_cache_store(struct sg_ctx *ctx)
@@ -105,10 +132,19 @@ void sg_session_cache_store(struct sg_ctx *ctx)
     ULONGLONG now = GetTickCount64();
     DWORD size = 0;
     BYTE *data;
+    BOOL final = FALSE;
 
     if (ctx->server || !ctx->target || !ctx->session) return;
     if (ctx->state != SG_CTX_ESTABLISHED && ctx->state != SG_CTX_CLOSED) return;
-    if (!(data = fetch_resume_data(ctx, &size))) return;
+    /* The final handshake step brought the data along, or said there is none yet (a TLS 1.3
+     * ticket comes after the handshake: the context asks again when it goes). */
+    if (sg_client_take_resume(ctx, &data, &size))
+    {
+        if (!data) return;
+        final = ctx->info.protocol != SG_PROTO_TLS1_3;
+    }
+    else if (already_cached(ctx)) return;
+    else if (!(data = fetch_resume_data(ctx, &size))) return;
     if (!(entry = sg_alloc_zero(sizeof(*entry))) || !(entry->target = sg_strdupW(ctx->target)))
     {
         sg_free(entry);
@@ -117,6 +153,8 @@ void sg_session_cache_store(struct sg_ctx *ctx)
         return;
     }
     entry->cred = ctx->cred;
+    entry->origin = ctx;
+    entry->final = final;
     entry->data = data;
     entry->size = size;
     entry->expires = now + ctx->cred->session_lifespan;
@@ -146,7 +184,6 @@ void sg_session_cache_store(struct sg_ctx *ctx)
 
 BOOL sg_session_cache_resume(struct sg_ctx *ctx)
 {
-    struct sg_session_resume_params params = { 0 };
     struct cache_entry *entry;
     ULONGLONG now = GetTickCount64();
     BOOL offered = FALSE;
@@ -157,10 +194,8 @@ BOOL sg_session_cache_resume(struct sg_ctx *ctx)
     for (entry = cache_head; entry; entry = entry->next)
     {
         if (!same_key(entry, ctx)) continue;
-        params.session = ctx->session;
-        params.buffer = (ULONG_PTR)entry->data;
-        params.size = entry->size;
-        offered = !sg_unix_call(unix_session_set_resume, &params) && params.status == SG_OK;
+        /* A copy goes with the first handshake step (clientctx.c). */
+        offered = sg_client_offer_resume(ctx, entry->data, entry->size);
         break;
     }
     ReleaseSRWLockExclusive(&cache_lock);

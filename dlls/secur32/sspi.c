@@ -393,52 +393,78 @@ static SECURITY_STATUS publish_context(enum sg_handle_kind kind, CtxtHandle *con
     return SEC_E_INSUFFICIENT_MEMORY;
 }
 
-static SECURITY_STATUS initialize_pinned(const struct sg_pin *cred_pin, const struct sg_pin *ctx_pin,
-                                         CredHandle *cred, CtxtHandle *context, const WCHAR *target, ULONG req,
-                                         ULONG data_rep, SecBufferDesc *input, CtxtHandle *new_context,
-                                         SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
+/* The arguments InitializeSecurityContext and AcceptSecurityContext share (no target in ASC). */
+struct context_args
+{
+    CredHandle *cred;
+    CtxtHandle *context;
+    const WCHAR *target;
+    ULONG req;
+    ULONG data_rep;
+    SecBufferDesc *input;
+    CtxtHandle *new_context;
+    SecBufferDesc *output;
+    ULONG *attrs;
+    TimeStamp *expiry;
+};
+
+static SECURITY_STATUS context_pinned(BOOL accept, const struct sg_pin *cred_pin, const struct sg_pin *ctx_pin,
+                                      const struct context_args *a)
 {
     SECURITY_STATUS status;
 
-    switch (family_of(cred_pin, context, ctx_pin))
+    switch (family_of(cred_pin, a->context, ctx_pin))
     {
     case FAMILY_SCHANNEL:
-        return sg_initialize_context(cred, context, target, req, input, new_context, output, attrs, expiry);
+        if (accept)
+            return sg_accept_context(a->cred, a->context, a->input, a->req, a->new_context, a->output, a->attrs,
+                                     a->expiry);
+        return sg_initialize_context(a->cred, a->context, a->target, a->req, a->input, a->new_context, a->output,
+                                     a->attrs, a->expiry);
     case FAMILY_LSA:
     {
+        struct sg_lsa_object *cred = a->context ? NULL : cred_pin->object;
+        struct sg_lsa_object *ctx = a->context ? ctx_pin->object : NULL;
         struct sg_lsa_object *object = NULL;
 
-        if (!new_context) return SEC_E_INVALID_HANDLE;
-        status = sg_lsa_initialize_context(context ? NULL : cred_pin->object, context ? ctx_pin->object : NULL,
-                                           target, req, data_rep, input, &object, output, attrs, expiry);
-        return publish_context(SG_HANDLE_LSA_CTX, context, object, new_context, status);
+        if (!a->new_context) return SEC_E_INVALID_HANDLE;
+        if (accept)
+            status = sg_lsa_accept_context(cred, ctx, a->input, a->req, a->data_rep, &object, a->output, a->attrs,
+                                           a->expiry);
+        else
+            status = sg_lsa_initialize_context(cred, ctx, a->target, a->req, a->data_rep, a->input, &object,
+                                               a->output, a->attrs, a->expiry);
+        return publish_context(SG_HANDLE_LSA_CTX, a->context, object, a->new_context, status);
     }
     case FAMILY_NEGO:
     {
+        struct sg_nego_cred *cred = a->context ? NULL : cred_pin->object;
+        struct sg_nego_ctx *ctx = a->context ? ctx_pin->object : NULL;
         struct sg_nego_ctx *object = NULL;
 
-        if (!new_context) return SEC_E_INVALID_HANDLE;
-        status = sg_nego_initialize_context(context ? NULL : cred_pin->object, context ? ctx_pin->object : NULL,
-                                            target, req, data_rep, input, &object, output, attrs, expiry);
-        return publish_context(SG_HANDLE_NEGO_CTX, context, object, new_context, status);
+        if (!a->new_context) return SEC_E_INVALID_HANDLE;
+        if (accept)
+            status = sg_nego_accept_context(cred, ctx, a->input, a->req, a->data_rep, &object, a->output, a->attrs,
+                                            a->expiry);
+        else
+            status = sg_nego_initialize_context(cred, ctx, a->target, a->req, a->data_rep, a->input, &object,
+                                                a->output, a->attrs, a->expiry);
+        return publish_context(SG_HANDLE_NEGO_CTX, a->context, object, a->new_context, status);
     }
     default:
         return SEC_E_INVALID_HANDLE;
     }
 }
 
-/* The credential is pinned without its lock; the context is pinned and locked. */
-static SECURITY_STATUS initialize_context(CredHandle *cred, CtxtHandle *context, const WCHAR *target, ULONG req,
-                                          ULONG data_rep, SecBufferDesc *input, CtxtHandle *new_context,
-                                          SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
+/* ISC (accept FALSE) or ASC: the credential is pinned without its lock; the context is pinned and locked. */
+static SECURITY_STATUS context_call(BOOL accept, const struct context_args *args)
 {
     struct sg_pin cred_pin, ctx_pin;
     SECURITY_STATUS status;
 
-    sg_handle_pin(cred, FALSE, &cred_pin);
-    sg_handle_pin(context, TRUE, &ctx_pin);
-    status = initialize_pinned(&cred_pin, &ctx_pin, cred, context, target, req, data_rep, input, new_context, output,
-                               attrs, expiry);
+    sg_handle_pin(args->cred, FALSE, &cred_pin);
+    sg_handle_pin(args->context, TRUE, &ctx_pin);
+    status = context_pinned(accept, &cred_pin, &ctx_pin, args);
     sg_handle_unpin(&ctx_pin);
     sg_handle_unpin(&cred_pin);
     return status;
@@ -449,8 +475,10 @@ SECURITY_STATUS WINAPI InitializeSecurityContextW(CredHandle *cred, CtxtHandle *
                                                   ULONG reserved2, CtxtHandle *new_context, SecBufferDesc *output,
                                                   ULONG *attrs, TimeStamp *expiry)
 {
+    struct context_args args = { cred, context, target, req, data_rep, input, new_context, output, attrs, expiry };
+
     TRACE("%p %p %s %#lx %p %p\n", cred, context, debugstr_w(target), req, input, new_context);
-    return initialize_context(cred, context, target, req, data_rep, input, new_context, output, attrs, expiry);
+    return context_call(FALSE, &args);
 }
 
 SECURITY_STATUS WINAPI InitializeSecurityContextA(CredHandle *cred, CtxtHandle *context, SEC_CHAR *target,
@@ -458,64 +486,26 @@ SECURITY_STATUS WINAPI InitializeSecurityContextA(CredHandle *cred, CtxtHandle *
                                                   ULONG reserved2, CtxtHandle *new_context, SecBufferDesc *output,
                                                   ULONG *attrs, TimeStamp *expiry)
 {
+    struct context_args args = { cred, context, NULL, req, data_rep, input, new_context, output, attrs, expiry };
     SECURITY_STATUS status;
     WCHAR *targetW = NULL;
 
     TRACE("%p %p %s %#lx %p %p\n", cred, context, debugstr_a(target), req, input, new_context);
     if (target && !(targetW = sg_strdupAW(target))) return SEC_E_INSUFFICIENT_MEMORY;
-    status = initialize_context(cred, context, targetW, req, data_rep, input, new_context, output, attrs, expiry);
+    args.target = targetW;
+    status = context_call(FALSE, &args);
     sg_free(targetW);
     return status;
-}
-
-static SECURITY_STATUS accept_pinned(const struct sg_pin *cred_pin, const struct sg_pin *ctx_pin, CredHandle *cred,
-                                     CtxtHandle *context, SecBufferDesc *input, ULONG req, ULONG data_rep,
-                                     CtxtHandle *new_context, SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
-{
-    SECURITY_STATUS status;
-
-    switch (family_of(cred_pin, context, ctx_pin))
-    {
-    case FAMILY_SCHANNEL:
-        return sg_accept_context(cred, context, input, req, new_context, output, attrs, expiry);
-    case FAMILY_LSA:
-    {
-        struct sg_lsa_object *object = NULL;
-
-        if (!new_context) return SEC_E_INVALID_HANDLE;
-        status = sg_lsa_accept_context(context ? NULL : cred_pin->object, context ? ctx_pin->object : NULL, input,
-                                       req, data_rep, &object, output, attrs, expiry);
-        return publish_context(SG_HANDLE_LSA_CTX, context, object, new_context, status);
-    }
-    case FAMILY_NEGO:
-    {
-        struct sg_nego_ctx *object = NULL;
-
-        if (!new_context) return SEC_E_INVALID_HANDLE;
-        status = sg_nego_accept_context(context ? NULL : cred_pin->object, context ? ctx_pin->object : NULL, input,
-                                        req, data_rep, &object, output, attrs, expiry);
-        return publish_context(SG_HANDLE_NEGO_CTX, context, object, new_context, status);
-    }
-    default:
-        return SEC_E_INVALID_HANDLE;
-    }
 }
 
 SECURITY_STATUS WINAPI AcceptSecurityContext(CredHandle *cred, CtxtHandle *context, SecBufferDesc *input,
                                              ULONG req, ULONG data_rep, CtxtHandle *new_context,
                                              SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
 {
-    struct sg_pin cred_pin, ctx_pin;
-    SECURITY_STATUS status;
+    struct context_args args = { cred, context, NULL, req, data_rep, input, new_context, output, attrs, expiry };
 
     TRACE("%p %p %p %#lx %p\n", cred, context, input, req, new_context);
-    sg_handle_pin(cred, FALSE, &cred_pin);
-    sg_handle_pin(context, TRUE, &ctx_pin);
-    status = accept_pinned(&cred_pin, &ctx_pin, cred, context, input, req, data_rep, new_context, output, attrs,
-                           expiry);
-    sg_handle_unpin(&ctx_pin);
-    sg_handle_unpin(&cred_pin);
-    return status;
+    return context_call(TRUE, &args);
 }
 
 /* Only unpublishes the handle: a call still running on the context keeps it until it ends. */
@@ -816,65 +806,55 @@ SECURITY_STATUS WINAPI ImportSecurityContextA(SEC_CHAR *package, SecBuffer *pack
  * Messages
  */
 
-SECURITY_STATUS WINAPI EncryptMessage(CtxtHandle *context, ULONG qop, SecBufferDesc *message, ULONG seq)
+enum message_op { MESSAGE_ENCRYPT, MESSAGE_DECRYPT, MESSAGE_SIGN, MESSAGE_VERIFY };
+
+/* The four message calls: Schannel encrypts and decrypts records (record.c) and does not sign
+ * separately from them; the LSA packages do all four. */
+static SECURITY_STATUS message_call(enum message_op op, CtxtHandle *context, SecBufferDesc *message, ULONG seq,
+                                    ULONG qop_in, ULONG *qop_out)
 {
     struct sg_lsa_object *object;
     SECURITY_STATUS status;
     struct sg_pin pin;
 
-    TRACE("%p %#lx %p %lu\n", context, qop, message, seq);
-    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = sg_encrypt_message(context, qop, message, seq);
+    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX)
+    {
+        if (op == MESSAGE_ENCRYPT) status = sg_encrypt_message(context, qop_in, message, seq);
+        else if (op == MESSAGE_DECRYPT) status = sg_decrypt_message(context, message, seq, qop_out);
+        else status = SEC_E_UNSUPPORTED_FUNCTION;
+    }
     else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
     else if (!message) status = SEC_E_INVALID_TOKEN;
-    else status = sg_lsa_encrypt_message(object, qop, message, seq);
+    else if (op == MESSAGE_ENCRYPT) status = sg_lsa_encrypt_message(object, qop_in, message, seq);
+    else if (op == MESSAGE_DECRYPT) status = sg_lsa_decrypt_message(object, message, seq, qop_out);
+    else if (op == MESSAGE_SIGN) status = sg_lsa_make_signature(object, qop_in, message, seq);
+    else status = sg_lsa_verify_signature(object, message, seq, qop_out);
     sg_handle_unpin(&pin);
     return status;
+}
+
+SECURITY_STATUS WINAPI EncryptMessage(CtxtHandle *context, ULONG qop, SecBufferDesc *message, ULONG seq)
+{
+    TRACE("%p %#lx %p %lu\n", context, qop, message, seq);
+    return message_call(MESSAGE_ENCRYPT, context, message, seq, qop, NULL);
 }
 
 SECURITY_STATUS WINAPI DecryptMessage(CtxtHandle *context, SecBufferDesc *message, ULONG seq, ULONG *qop)
 {
-    struct sg_lsa_object *object;
-    SECURITY_STATUS status;
-    struct sg_pin pin;
-
     TRACE("%p %p %lu %p\n", context, message, seq, qop);
-    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = sg_decrypt_message(context, message, seq, qop);
-    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
-    else if (!message) status = SEC_E_INVALID_TOKEN;
-    else status = sg_lsa_decrypt_message(object, message, seq, qop);
-    sg_handle_unpin(&pin);
-    return status;
+    return message_call(MESSAGE_DECRYPT, context, message, seq, 0, qop);
 }
 
 SECURITY_STATUS WINAPI MakeSignature(CtxtHandle *context, ULONG qop, SecBufferDesc *message, ULONG seq)
 {
-    struct sg_lsa_object *object;
-    SECURITY_STATUS status;
-    struct sg_pin pin;
-
     TRACE("%p %#lx %p %lu\n", context, qop, message, seq);
-    /* Schannel does not sign separately from its records. */
-    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = SEC_E_UNSUPPORTED_FUNCTION;
-    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
-    else if (!message) status = SEC_E_INVALID_TOKEN;
-    else status = sg_lsa_make_signature(object, qop, message, seq);
-    sg_handle_unpin(&pin);
-    return status;
+    return message_call(MESSAGE_SIGN, context, message, seq, qop, NULL);
 }
 
 SECURITY_STATUS WINAPI VerifySignature(CtxtHandle *context, SecBufferDesc *message, ULONG seq, ULONG *qop)
 {
-    struct sg_lsa_object *object;
-    SECURITY_STATUS status;
-    struct sg_pin pin;
-
     TRACE("%p %p %lu %p\n", context, message, seq, qop);
-    if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX) status = SEC_E_UNSUPPORTED_FUNCTION;
-    else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;
-    else if (!message) status = SEC_E_INVALID_TOKEN;
-    else status = sg_lsa_verify_signature(object, message, seq, qop);
-    sg_handle_unpin(&pin);
-    return status;
+    return message_call(MESSAGE_VERIFY, context, message, seq, 0, qop);
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -220,7 +220,28 @@ struct sg_handshake_params
     struct sg_session_info info; /* out, on SG_OK */
     uint32_t alert_received;  /* out: nonzero when "alert" came from the peer (it was not sent) */
     uint32_t reserved2;
+    /*
+     * Read by unix_client_handshake only (unix_handshake ignores them): what would otherwise
+     * take calls of its own around a client step. Zero for none. The inputs act before the
+     * step, as their own calls would, on a session whose handshake has not started; an ALPN
+     * offer the engine refuses ends the step with SG_ERR_INVALID_TOKEN, refused resumption
+     * data is ignored (full handshake). The regions are filled when the step ends with SG_OK:
+     * a size larger than its capacity means nothing was written (use the call of its own).
+     */
+    uint64_t resume;          /* in: cached session data to offer (as unix_session_set_resume) */
+    uint64_t alpn;            /* in: ALPN offer, TLS wire form (as unix_session_set_alpn) */
+    uint32_t resume_size;
+    uint32_t alpn_size;
+    uint32_t step_flags;      /* in: SG_STEP_* */
+    uint32_t resume_out_capacity;
+    uint64_t resume_out;      /* in: region for the session's resumption data (as unix_session_get_resume) */
+    uint64_t peer_certs;      /* in: region for the peer's chain (as unix_get_peer_certs) */
+    uint32_t peer_certs_capacity;
+    uint32_t resume_out_size; /* out, SG_OK: resumption data size, 0 for none (no TLS 1.3 ticket yet) */
+    uint32_t peer_certs_size; /* out, SG_OK: chain size, 0 if the peer sent none */
+    uint32_t peer_certs_count; /* out, SG_OK */
 };
+#define SG_STEP_ASK_CLIENT_CERT 0x01  /* as unix_session_client_cert SG_CLIENT_CERT_ASK, before the step */
 
 struct sg_fetch_output_params
 {

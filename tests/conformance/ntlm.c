@@ -4,10 +4,14 @@
  *
  * Under Wine NTLM is Wine's msv1_0.dll, which drives Samba's ntlm_auth; without it
  * (Debian package winbind) the package cannot start a context and the test skips.
- * A local server context cannot check a made-up password against an account database:
- * Windows and Wine (ntlm_auth without winbindd) answer the client's last message with
- * SEC_E_LOGON_DENIED, or accept it. Both are accepted below; the message tests then run
- * on the client side only, where they do not need the server's keys.
+ * The server side can only accept a client whose account it can verify. When the
+ * environment names such an account (SG_NTLM_USER, SG_NTLM_PASSWORD, SG_NTLM_DOMAIN; under
+ * Wine tests/interop/ntlm_server.sh provides one through a private winbindd, on Windows
+ * use a local account), the exchange must succeed, messages must pass both ways, and the
+ * same account with a wrong password must be refused with SEC_E_LOGON_DENIED.
+ * Without one, a made-up account is used: Windows and Wine (ntlm_auth without winbindd)
+ * answer the client's last message with SEC_E_LOGON_DENIED, or accept it. Both are
+ * accepted then, and the message tests run on the client side only.
  */
 
 #include <stdarg.h>
@@ -32,11 +36,58 @@ struct side
     ULONG token_size;
 };
 
-static SEC_WINNT_AUTH_IDENTITY_W client_identity =
+/* What the server is expected to answer to the client's last message. */
+enum verdict
+{
+    EITHER,   /* made-up account: accepted or SEC_E_LOGON_DENIED */
+    ACCEPTED, /* known account, right password */
+    DENIED,   /* known account, wrong password */
+};
+
+static SEC_WINNT_AUTH_IDENTITY_W made_up_identity =
 {
     (unsigned short *)L"testuser", 8, (unsigned short *)L"WORKGROUP", 9, (unsigned short *)L"testpass", 8,
     SEC_WINNT_AUTH_IDENTITY_UNICODE
 };
+
+/* The account the environment provides, if any. */
+static WCHAR account_user[64], account_domain[64], account_password[64], wrong_password[80];
+static SEC_WINNT_AUTH_IDENTITY_W account_identity, wrong_identity;
+/* Whether the account server negotiates NTLM2 session security (always on Windows). */
+static BOOL ess = TRUE;
+
+static ULONG get_env(const WCHAR *name, WCHAR *value, ULONG size)
+{
+    ULONG len = GetEnvironmentVariableW(name, value, size);
+    return len < size ? len : 0;
+}
+
+static BOOL get_account(void)
+{
+    ULONG user_len, domain_len, password_len;
+    WCHAR value[8];
+
+    user_len = get_env(L"SG_NTLM_USER", account_user, ARRAY_SIZE(account_user));
+    domain_len = get_env(L"SG_NTLM_DOMAIN", account_domain, ARRAY_SIZE(account_domain));
+    password_len = get_env(L"SG_NTLM_PASSWORD", account_password, ARRAY_SIZE(account_password));
+    if (!user_len || !domain_len || !password_len) return FALSE;
+    if (get_env(L"SG_NTLM_ESS", value, ARRAY_SIZE(value)) && !wcscmp(value, L"no")) ess = FALSE;
+
+    account_identity.User = (unsigned short *)account_user;
+    account_identity.UserLength = user_len;
+    account_identity.Domain = (unsigned short *)account_domain;
+    account_identity.DomainLength = domain_len;
+    account_identity.Password = (unsigned short *)account_password;
+    account_identity.PasswordLength = password_len;
+    account_identity.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+
+    wcscpy(wrong_password, account_password);
+    wcscat(wrong_password, L"x");
+    wrong_identity = account_identity;
+    wrong_identity.Password = (unsigned short *)wrong_password;
+    wrong_identity.PasswordLength = password_len + 1;
+    return TRUE;
+}
 
 static SECURITY_STATUS client_step(struct side *client, const WCHAR *package, struct side *server)
 {
@@ -135,16 +186,18 @@ static void test_client_messages(struct side *client, const WCHAR *package)
     ok(bufs[1].cbBuffer == 16, "%s: trailer size %lu\n", wine_dbgstr_w(package), bufs[1].cbBuffer);
 }
 
-/* Both directions when the server accepted the client: what one side seals, the other
- * opens; a flipped byte is refused. */
-static void test_exchange(struct side *client, struct side *server, const WCHAR *package)
+/* One direction of an accepted exchange: what the sender signs, the receiver verifies;
+ * what the sender seals, the receiver opens to the same bytes. The tampering check comes
+ * last, because a refused message may leave the receiver's sequence and key state behind. */
+static void test_direction(struct side *from, struct side *to, const WCHAR *package, const char *dir,
+                           BOOL tamper_sealed)
 {
-    static const char plain[] = "sealed from client to server";
+    static const char plain[] = "one message through our secur32";
     BYTE data[64], token[64];
     SecBuffer bufs[2];
     SecBufferDesc desc = { SECBUFFER_VERSION, 2, bufs };
     SECURITY_STATUS status;
-    ULONG qop = 0xdeadbeef;
+    ULONG qop;
 
     memcpy(data, plain, sizeof(plain));
     bufs[0].BufferType = SECBUFFER_DATA;
@@ -153,32 +206,103 @@ static void test_exchange(struct side *client, struct side *server, const WCHAR 
     bufs[1].BufferType = SECBUFFER_TOKEN;
     bufs[1].cbBuffer = 16;
     bufs[1].pvBuffer = token;
-    status = MakeSignature(&client->ctx, 0, &desc, 0);
-    ok(status == SEC_E_OK, "%s: MakeSignature %#lx\n", wine_dbgstr_w(package), status);
-    status = VerifySignature(&server->ctx, &desc, 0, &qop);
-    ok(status == SEC_E_OK, "%s: VerifySignature %#lx\n", wine_dbgstr_w(package), status);
-    data[0] ^= 1;
-    status = VerifySignature(&server->ctx, &desc, 1, &qop);
-    ok(status == SEC_E_MESSAGE_ALTERED || status == SEC_E_OUT_OF_SEQUENCE,
-       "%s: VerifySignature of altered data %#lx\n", wine_dbgstr_w(package), status);
+    status = MakeSignature(&from->ctx, 0, &desc, 0);
+    ok(status == SEC_E_OK, "%s %s: MakeSignature %#lx\n", wine_dbgstr_w(package), dir, status);
+    ok(bufs[1].cbBuffer == 16, "%s %s: signature size %lu\n", wine_dbgstr_w(package), dir, bufs[1].cbBuffer);
+    qop = 0xdeadbeef;
+    status = VerifySignature(&to->ctx, &desc, 0, &qop);
+    ok(status == SEC_E_OK, "%s %s: VerifySignature %#lx\n", wine_dbgstr_w(package), dir, status);
+    ok(!memcmp(data, plain, sizeof(plain)), "%s %s: signed data changed\n", wine_dbgstr_w(package), dir);
 
+    bufs[1].cbBuffer = 16;
+    status = EncryptMessage(&from->ctx, 0, &desc, 0);
+    ok(status == SEC_E_OK, "%s %s: EncryptMessage %#lx\n", wine_dbgstr_w(package), dir, status);
+    ok(bufs[0].cbBuffer == sizeof(plain), "%s %s: sealed size %lu\n", wine_dbgstr_w(package), dir, bufs[0].cbBuffer);
+    ok(bufs[1].cbBuffer == 16, "%s %s: trailer size %lu\n", wine_dbgstr_w(package), dir, bufs[1].cbBuffer);
+    ok(memcmp(data, plain, sizeof(plain)), "%s %s: data left in clear\n", wine_dbgstr_w(package), dir);
+    qop = 0xdeadbeef;
+    status = DecryptMessage(&to->ctx, &desc, 0, &qop);
+    ok(status == SEC_E_OK, "%s %s: DecryptMessage %#lx\n", wine_dbgstr_w(package), dir, status);
+    ok(bufs[0].cbBuffer == sizeof(plain), "%s %s: opened size %lu\n", wine_dbgstr_w(package), dir, bufs[0].cbBuffer);
+    ok(!memcmp(data, plain, sizeof(plain)), "%s %s: opened data differs\n", wine_dbgstr_w(package), dir);
+
+    /* A second message, changed on the way. */
     memcpy(data, plain, sizeof(plain));
     bufs[1].cbBuffer = 16;
-    status = EncryptMessage(&client->ctx, 0, &desc, 1);
-    ok(status == SEC_E_OK, "%s: EncryptMessage %#lx\n", wine_dbgstr_w(package), status);
-    status = DecryptMessage(&server->ctx, &desc, 2, &qop);
-    ok(status == SEC_E_OK, "%s: DecryptMessage %#lx\n", wine_dbgstr_w(package), status);
-    ok(!memcmp(data, plain, sizeof(plain)), "%s: decrypted data differs\n", wine_dbgstr_w(package));
+    if (tamper_sealed)
+    {
+        status = EncryptMessage(&from->ctx, 0, &desc, 0);
+        ok(status == SEC_E_OK, "%s %s: second EncryptMessage %#lx\n", wine_dbgstr_w(package), dir, status);
+        data[5] ^= 0x40;
+        status = DecryptMessage(&to->ctx, &desc, 0, &qop);
+        ok(status == SEC_E_MESSAGE_ALTERED, "%s %s: DecryptMessage of altered data %#lx\n",
+           wine_dbgstr_w(package), dir, status);
+    }
+    else
+    {
+        status = MakeSignature(&from->ctx, 0, &desc, 0);
+        ok(status == SEC_E_OK, "%s %s: second MakeSignature %#lx\n", wine_dbgstr_w(package), dir, status);
+        data[5] ^= 0x40;
+        status = VerifySignature(&to->ctx, &desc, 0, &qop);
+        ok(status == SEC_E_MESSAGE_ALTERED, "%s %s: VerifySignature of altered data %#lx\n",
+           wine_dbgstr_w(package), dir, status);
+    }
 }
 
-static void run_exchange(const WCHAR *package)
+/* Both sides of an accepted exchange agree on the sizes and the session key, and
+ * messages pass both ways. */
+static void test_exchange(struct side *client, struct side *server, const WCHAR *package)
+{
+    SecPkgContext_Sizes client_sizes = { 0 }, server_sizes = { 0 };
+    SecPkgContext_SessionKey client_key = { 0 }, server_key = { 0 };
+    SECURITY_STATUS status;
+
+    status = QueryContextAttributesW(&server->ctx, SECPKG_ATTR_SIZES, &server_sizes);
+    ok(status == SEC_E_OK, "%s: server QueryContextAttributes(SIZES) %#lx\n", wine_dbgstr_w(package), status);
+    status = QueryContextAttributesW(&client->ctx, SECPKG_ATTR_SIZES, &client_sizes);
+    ok(status == SEC_E_OK, "%s: client QueryContextAttributes(SIZES) %#lx\n", wine_dbgstr_w(package), status);
+    ok(server_sizes.cbMaxSignature == 16 && server_sizes.cbSecurityTrailer == 16,
+       "%s: server sizes %lu %lu\n", wine_dbgstr_w(package), server_sizes.cbMaxSignature,
+       server_sizes.cbSecurityTrailer);
+
+    /* Wine 8.0's msv1_0 answers SECPKG_ATTR_SESSION_KEY with a stub (SEC_E_UNSUPPORTED_FUNCTION). */
+    status = QueryContextAttributesW(&client->ctx, SECPKG_ATTR_SESSION_KEY, &client_key);
+    todo_wine ok(status == SEC_E_OK, "%s: client QueryContextAttributes(SESSION_KEY) %#lx\n", wine_dbgstr_w(package),
+                 status);
+    status = QueryContextAttributesW(&server->ctx, SECPKG_ATTR_SESSION_KEY, &server_key);
+    todo_wine ok(status == SEC_E_OK, "%s: server QueryContextAttributes(SESSION_KEY) %#lx\n", wine_dbgstr_w(package),
+                 status);
+    todo_wine ok(client_key.SessionKeyLength == 16, "%s: client session key length %lu\n", wine_dbgstr_w(package),
+                 client_key.SessionKeyLength);
+    todo_wine ok(client_key.SessionKeyLength == server_key.SessionKeyLength && client_key.SessionKey
+                 && server_key.SessionKey
+                 && !memcmp(client_key.SessionKey, server_key.SessionKey, client_key.SessionKeyLength),
+                 "%s: the two sides have different session keys\n", wine_dbgstr_w(package));
+    if (client_key.SessionKey) FreeContextBuffer(client_key.SessionKey);
+    if (server_key.SessionKey) FreeContextBuffer(server_key.SessionKey);
+
+    /* Wine 8.0's msv1_0 derives no NTLM2 ("extended session security") keys for a server
+     * context: with ESS its server side cannot sign, seal, verify or open anything.
+     * tests/interop/ntlm_server.sh therefore turns ESS off by default (SG_NTLM_ESS=no). */
+    if (!strcmp(winetest_platform, "wine") && ess)
+    {
+        skip("%s: message tests need SG_NTLM_ESS=no under Wine 8.0 (server-side NTLM2 keys missing)\n",
+             wine_dbgstr_w(package));
+        return;
+    }
+
+    test_direction(client, server, package, "client to server", FALSE);
+    test_direction(server, client, package, "server to client", TRUE);
+}
+
+static void run_exchange(const WCHAR *package, SEC_WINNT_AUTH_IDENTITY_W *identity, enum verdict verdict)
 {
     struct side client = { 0 }, server = { 0 };
     SECURITY_STATUS cs = SEC_I_CONTINUE_NEEDED, ss = SEC_I_CONTINUE_NEEDED, status;
     TimeStamp expiry;
     int rounds = 0;
 
-    status = AcquireCredentialsHandleW(NULL, (WCHAR *)package, SECPKG_CRED_OUTBOUND, NULL, &client_identity, NULL,
+    status = AcquireCredentialsHandleW(NULL, (WCHAR *)package, SECPKG_CRED_OUTBOUND, NULL, identity, NULL,
                                        NULL, &client.cred, &expiry);
     ok(status == SEC_E_OK, "%s: client credentials %#lx\n", wine_dbgstr_w(package), status);
     if (status) return;
@@ -209,11 +333,19 @@ static void run_exchange(const WCHAR *package)
            wine_dbgstr_w(package), cs);
         if (cs != SEC_E_OK && cs != SEC_I_CONTINUE_NEEDED) break;
     }
+    /* The client cannot know the server's verdict: it finishes either way. */
     ok(cs == SEC_E_OK, "%s: client finished with %#lx\n", wine_dbgstr_w(package), cs);
     ok(rounds == 2, "%s: %d server rounds\n", wine_dbgstr_w(package), rounds);
-    if (cs == SEC_E_OK) test_client_messages(&client, package);
+    if (verdict == ACCEPTED)
+        ok(ss == SEC_E_OK, "%s: server refused the known account: %#lx\n", wine_dbgstr_w(package), ss);
+    else if (verdict == DENIED)
+        ok(ss == SEC_E_LOGON_DENIED, "%s: server gave %#lx for a wrong password\n", wine_dbgstr_w(package), ss);
+    else if (ss != SEC_E_OK)
+        trace("%s: server gave %#lx for a local account it cannot verify\n", wine_dbgstr_w(package), ss);
+
+    /* The exchange first: the client-only checks advance the client's sequence state. */
     if (cs == SEC_E_OK && ss == SEC_E_OK) test_exchange(&client, &server, package);
-    else trace("%s: server gave %#lx for a local account it cannot verify\n", wine_dbgstr_w(package), ss);
+    if (cs == SEC_E_OK) test_client_messages(&client, package);
 
 done:
     if (client.have_ctx) ok(DeleteSecurityContext(&client.ctx) == SEC_E_OK, "client context not deleted\n");
@@ -272,7 +404,21 @@ static void test_ansi_identity(void)
 
 START_TEST(ntlm)
 {
-    run_exchange(L"NTLM");
-    run_exchange(L"Negotiate");
+    if (get_account())
+    {
+        trace("NTLM account %s\\%s from the environment\n", wine_dbgstr_w(account_domain),
+              wine_dbgstr_w(account_user));
+        run_exchange(L"NTLM", &account_identity, ACCEPTED);
+        run_exchange(L"Negotiate", &account_identity, ACCEPTED);
+        run_exchange(L"NTLM", &wrong_identity, DENIED);
+        run_exchange(L"Negotiate", &wrong_identity, DENIED);
+    }
+    else
+    {
+        skip("no NTLM account in the environment (SG_NTLM_USER/SG_NTLM_DOMAIN/SG_NTLM_PASSWORD): "
+             "server-side checks limited; tests/interop/ntlm_server.sh provides one\n");
+        run_exchange(L"NTLM", &made_up_identity, EITHER);
+        run_exchange(L"Negotiate", &made_up_identity, EITHER);
+    }
     test_ansi_identity();
 }

@@ -148,6 +148,28 @@ static unix_ntstatus call_handshake(void *args)
     return STATUS_SUCCESS;
 }
 
+/* What a client step hands back besides its token (sg_handshake_params' client fields). */
+static void client_step_results(struct engine_session *session, struct sg_handshake_params *params)
+{
+    uint8_t id[32];
+    size_t size, id_size;
+    uint32_t count;
+
+    if (params->resume_out_capacity
+        && (engine_session_get_resume(session, region(params->resume_out), params->resume_out_capacity, &size,
+                                      id, &id_size) == SG_OK || size > params->resume_out_capacity)
+        && size <= UINT32_MAX)
+        params->resume_out_size = size;
+    if (params->peer_certs_capacity
+        && (engine_peer_certs(session, region(params->peer_certs), params->peer_certs_capacity, &size,
+                              &count) == SG_OK || size > params->peer_certs_capacity)
+        && size <= UINT32_MAX)
+    {
+        params->peer_certs_size = size;
+        params->peer_certs_count = count;
+    }
+}
+
 static unix_ntstatus call_client_handshake(void *args)
 {
     struct sg_handshake_params *params = args;
@@ -159,13 +181,27 @@ static unix_ntstatus call_client_handshake(void *args)
     params->alert = SG_ALERT_NONE;
     params->alert_received = 0;
     params->library_error = 0;
+    params->resume_out_size = params->peer_certs_size = params->peer_certs_count = 0;
     if (!(session = engine_session_from_handle(params->session))
         || !region_ok(params->input, params->input_size)
-        || !region_ok(params->output, params->output_capacity))
+        || !region_ok(params->output, params->output_capacity)
+        || !region_ok(params->resume, params->resume_size) || !region_ok(params->alpn, params->alpn_size)
+        || !region_ok(params->resume_out, params->resume_out_capacity)
+        || !region_ok(params->peer_certs, params->peer_certs_capacity) || (params->step_flags & ~SG_STEP_ASK_CLIENT_CERT))
     {
         params->status = SG_ERR_INVALID_PARAMETER;
         return STATUS_INVALID_PARAMETER;
     }
+    /* The calls this step stands for, in the order the PE side used to make them. */
+    if (params->alpn_size && engine_session_set_alpn(session, region(params->alpn), params->alpn_size) != SG_OK)
+    {
+        params->status = SG_ERR_INVALID_TOKEN;
+        return STATUS_SUCCESS;
+    }
+    if ((params->step_flags & SG_STEP_ASK_CLIENT_CERT)
+        && (params->status = engine_client_cert_set(session, SG_CLIENT_CERT_ASK, NULL)) != SG_OK)
+        return STATUS_SUCCESS;
+    if (params->resume_size) engine_session_set_resume(session, region(params->resume), params->resume_size);
     engine_client_handshake(session, region(params->input), params->input_size,
                             region(params->output), params->output_capacity, &step);
     params->status = step.status;
@@ -175,7 +211,11 @@ static unix_ntstatus call_client_handshake(void *args)
     params->alert = step.alert;
     params->alert_received = step.alert_received;
     params->library_error = step.library_error;
-    if (step.status == SG_OK) engine_session_info(session, &params->info);
+    if (step.status == SG_OK)
+    {
+        engine_session_info(session, &params->info);
+        client_step_results(session, params);
+    }
     return STATUS_SUCCESS;
 }
 
