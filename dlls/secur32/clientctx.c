@@ -54,10 +54,20 @@ struct sg_client_step
 static LONG resume_region_hint = STEP_REGION_MIN;
 static LONG chain_region_hint = STEP_REGION_MIN;
 
+/* The state goes when it holds nothing, so an established context does not keep it; made
+ * again for a renegotiation, it knows the handshake is not the first. */
 static struct sg_client_step *client_step(struct sg_ctx *ctx)
 {
-    if (!ctx->client_step) ctx->client_step = sg_alloc_zero(sizeof(*ctx->client_step));
+    if (!ctx->client_step && (ctx->client_step = sg_alloc_zero(sizeof(*ctx->client_step))))
+        ctx->client_step->started = ctx->state != SG_CTX_HANDSHAKE;
     return ctx->client_step;
+}
+
+static void release_if_idle(struct sg_ctx *ctx)
+{
+    struct sg_client_step *step = ctx->client_step;
+
+    if (step && step->started && !step->resume_answered && !step->chain) sg_client_step_free(ctx);
 }
 
 static void drop(BYTE **data, DWORD *size)
@@ -97,9 +107,10 @@ static BOOL keep_copy(struct sg_client_step *step, BYTE **field, DWORD *field_si
 
 BOOL sg_client_offer_resume(struct sg_ctx *ctx, const BYTE *data, DWORD size)
 {
-    struct sg_client_step *step = client_step(ctx);
+    struct sg_client_step *step;
 
-    return size && step && keep_copy(step, &step->resume, &step->resume_size, data, size);
+    if (!size || !(step = client_step(ctx))) return FALSE;
+    return keep_copy(step, &step->resume, &step->resume_size, data, size);
 }
 
 /* The engine's rules for an offer: ids of 1-255 bytes, each after its length byte, at most
@@ -181,7 +192,7 @@ static BOOL park(BYTE **field, DWORD *field_size, BYTE **region, UINT32 capacity
 {
     if (size > capacity)
     {
-        if (size <= STEP_REGION_MAX && size > *hint) InterlockedExchange(hint, size);
+        if (size <= STEP_REGION_MAX && (LONG)size > *hint) InterlockedExchange(hint, size);
         return FALSE;
     }
     drop(field, field_size);
@@ -242,6 +253,7 @@ NTSTATUS sg_client_step(struct sg_ctx *ctx, struct sg_handshake_params *params)
     if (resume_region) sg_wipe(resume_region, resume_capacity);
     sg_free(resume_region);
     sg_free(chain_region);
+    if (!ret && params->status == SG_OK) release_if_idle(ctx);
     return ret;
 }
 
@@ -257,6 +269,7 @@ BOOL sg_client_take_resume(struct sg_ctx *ctx, BYTE **data, DWORD *size)
     step->resume_out = NULL;
     step->resume_out_size = 0;
     step->resume_answered = FALSE;
+    release_if_idle(ctx);
     return TRUE;
 }
 
@@ -271,6 +284,7 @@ BYTE *sg_client_take_peer_certs(struct sg_ctx *ctx, DWORD *size)
     *size = step->chain_size;
     step->chain = NULL;
     step->chain_size = 0;
+    release_if_idle(ctx);
     return chain;
 }
 

@@ -73,6 +73,7 @@ void sg_ctx_destroy(struct sg_ctx *ctx)
     }
     sg_cred_release(ctx->cred);
     sg_free(ctx->target);
+    sg_client_step_free(ctx);
     if (ctx->scratch) sg_wipe(ctx->scratch, ctx->scratch_size);
     sg_free(ctx->scratch);
     sg_free(ctx);
@@ -144,8 +145,9 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
     params.input_size = token ? token->cbBuffer : 0;
     params.output = (ULONG_PTR)ctx->scratch;
     params.output_capacity = ctx->scratch_size;
-    /* A client step also watches for the server's certificate request (clientcert.c). */
-    if (sg_unix_call(ctx->server ? unix_handshake : unix_client_handshake, &params)) return SEC_E_INTERNAL_ERROR;
+    /* A client step also watches for the server's certificate request (clientcert.c) and
+     * carries the ALPN offer, cached session, peer chain and resumption data (clientctx.c). */
+    if (ctx->server ? sg_unix_call(unix_handshake, &params) : sg_client_step(ctx, &params)) return SEC_E_INTERNAL_ERROR;
     TRACE("engine: status %u, consumed %u of %u, output %u, missing %u, alert %#x, error %d\n", params.status,
           params.consumed, params.input_size, params.output_size, params.missing, params.alert, params.library_error);
 
@@ -451,7 +453,7 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
         created = TRUE;
         /* The first call starts the handshake: its input may only carry the ALPN offer
          * (SECBUFFER_APPLICATION_PROTOCOLS) and empty buffers. */
-        if ((status = sg_client_set_alpn(ctx, input)) || (status = sg_client_cert_prepare(ctx, req)))
+        if ((status = sg_client_set_alpn(ctx, input)))
         {
             sg_ctx_destroy(ctx);
             return status;

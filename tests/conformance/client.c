@@ -33,7 +33,7 @@
 
 #include "wine/test.h"
 
-#include "testcert.h"
+#include "tlspair.h"
 
 #ifndef SECPKG_ATTR_SESSION_INFO
 #define SECPKG_ATTR_SESSION_INFO 0x5d
@@ -253,19 +253,11 @@ struct peer
 static SECURITY_STATUS step(CredHandle *cred, struct peer *self, struct peer *other, BOOL server)
 {
     SecBuffer in_bufs[2], out_buf;
-    SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in_bufs }, out_desc = { SECBUFFER_VERSION, 1, &out_buf };
+    SecBufferDesc in_desc, out_desc;
     SECURITY_STATUS status;
     ULONG attrs, extra;
 
-    in_bufs[0].BufferType = SECBUFFER_TOKEN;
-    in_bufs[0].cbBuffer = self->in_len;
-    in_bufs[0].pvBuffer = self->in;
-    in_bufs[1].BufferType = SECBUFFER_EMPTY;
-    in_bufs[1].cbBuffer = 0;
-    in_bufs[1].pvBuffer = NULL;
-    out_buf.BufferType = SECBUFFER_TOKEN;
-    out_buf.cbBuffer = 0;
-    out_buf.pvBuffer = NULL;
+    pair_init_token(&in_desc, in_bufs, self->in, self->in_len, &out_desc, &out_buf);
     if (server)
         status = AcceptSecurityContext(cred, self->have_ctx ? &self->ctx : NULL, &in_desc, SERVER_REQ | server_extra_req, 0,
                                        &self->ctx, &out_desc, &attrs, NULL);
@@ -328,23 +320,6 @@ static void close_pair(struct peer *client, struct peer *server)
     if (server->have_ctx) DeleteSecurityContext(&server->ctx);
 }
 
-static PCCERT_CONTEXT import_server(HCERTSTORE *store)
-{
-    CRYPT_DATA_BLOB blob = { sizeof(server_rsa_pfx), (BYTE *)server_rsa_pfx };
-    PCCERT_CONTEXT cert = NULL;
-    DWORD size;
-
-    *store = PFXImportCertStore(&blob, server_rsa_pfx_password, CRYPT_EXPORTABLE | CRYPT_USER_KEYSET);
-    if (!*store) return NULL;
-    while ((cert = CertEnumCertificatesInStore(*store, cert)))
-    {
-        size = 0;
-        if (CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size))
-            return CertDuplicateCertificateContext(cert);
-    }
-    return NULL;
-}
-
 static void test_connections(void)
 {
     struct session_info info;
@@ -358,7 +333,7 @@ static void test_connections(void)
     BYTE first_id[32];
     DWORD first_id_size = 0;
 
-    if (!(cert = import_server(&store)))
+    if (!(cert = pair_import_server_cert(&store)))
     {
         ok(0, "cannot import the server certificate: %lu\n", GetLastError());
         if (store) CertCloseStore(store, 0);
@@ -595,7 +570,7 @@ static void test_incomplete_credentials(void)
     PCCERT_CONTEXT cert;
     HCERTSTORE store;
 
-    if (!(cert = import_server(&store)))
+    if (!(cert = pair_import_server_cert(&store)))
     {
         ok(0, "cannot import the test certificate: %lu\n", GetLastError());
         if (store) CertCloseStore(store, 0);

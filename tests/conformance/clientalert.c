@@ -33,7 +33,7 @@
 
 #include "wine/test.h"
 
-#include "testcert.h"
+#include "tlspair.h"
 
 #define FLIGHT_MAX 65536
 #define CLIENT_REQ (ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY | \
@@ -50,59 +50,7 @@ static const char *mode_name(enum mode mode)
 
 static SECURITY_STATUS acquire(enum mode mode, BOOL server, DWORD flags, PCCERT_CONTEXT cert, CredHandle *handle)
 {
-    SCHANNEL_CRED cred4;
-    SCH_CREDENTIALS cred5;
-    TLS_PARAMETERS params;
-    void *auth;
-
-    memset(&cred4, 0, sizeof(cred4));
-    memset(&cred5, 0, sizeof(cred5));
-    memset(&params, 0, sizeof(params));
-    if (mode == MODE_TLS12)
-    {
-        cred4.dwVersion = SCHANNEL_CRED_VERSION;
-        cred4.grbitEnabledProtocols = server ? SP_PROT_TLS1_2_SERVER : SP_PROT_TLS1_2_CLIENT;
-        cred4.dwFlags = flags;
-        if (cert)
-        {
-            cred4.cCreds = 1;
-            cred4.paCred = &cert;
-        }
-        auth = &cred4;
-    }
-    else
-    {
-        cred5.dwVersion = SCH_CREDENTIALS_VERSION;
-        cred5.dwFlags = flags;
-        if (cert)
-        {
-            cred5.cCreds = 1;
-            cred5.paCred = &cert;
-        }
-        params.grbitDisabledProtocols = ~(server ? SP_PROT_TLS1_3_SERVER : SP_PROT_TLS1_3_CLIENT);
-        cred5.cTlsParameters = 1;
-        cred5.pTlsParameters = &params;
-        auth = &cred5;
-    }
-    return AcquireCredentialsHandleW(NULL, (WCHAR *)UNISP_NAME_W, server ? SECPKG_CRED_INBOUND : SECPKG_CRED_OUTBOUND,
-                                     NULL, auth, NULL, NULL, handle, NULL);
-}
-
-static PCCERT_CONTEXT import_server(HCERTSTORE *store)
-{
-    CRYPT_DATA_BLOB blob = { sizeof(server_rsa_pfx), (BYTE *)server_rsa_pfx };
-    PCCERT_CONTEXT cert = NULL;
-    DWORD size;
-
-    *store = PFXImportCertStore(&blob, server_rsa_pfx_password, CRYPT_EXPORTABLE | CRYPT_USER_KEYSET);
-    if (!*store) return NULL;
-    while ((cert = CertEnumCertificatesInStore(*store, cert)))
-    {
-        size = 0;
-        if (CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size))
-            return CertDuplicateCertificateContext(cert);
-    }
-    return NULL;
+    return pair_acquire(mode == MODE_TLS12 ? PAIR_TLS12 : PAIR_TLS13, server, flags, cert, handle);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -566,7 +514,7 @@ START_TEST(clientalert)
     test_alert_buffer(TRUE);
     test_alert_buffer(FALSE);
 
-    if (!(cert = import_server(&store)))
+    if (!(cert = pair_import_server_cert(&store)))
     {
         ok(0, "cannot import the test certificate: %lu\n", GetLastError());
         if (store) CertCloseStore(store, 0);

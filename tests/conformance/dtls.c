@@ -20,7 +20,7 @@
 #include <schannel.h>
 
 #include "wine/test.h"
-#include "testcert.h"
+#include "tlspair.h"
 
 #ifndef SECPKG_ATTR_DTLS_MTU
 #define SECPKG_ATTR_DTLS_MTU 34
@@ -86,21 +86,12 @@ static const BYTE client_address[] = { 2, 0, 0x4e, 0x20, 127, 0, 0, 1 };  /* AF_
 
 static PCCERT_CONTEXT import_cert(HCERTSTORE *store)
 {
-    CRYPT_DATA_BLOB blob = { sizeof(server_rsa_pfx), (BYTE *)server_rsa_pfx };
-    PCCERT_CONTEXT cert = NULL, found = NULL;
-    DWORD size;
+    PCCERT_CONTEXT cert = pair_import_server_cert(store);
 
-    *store = PFXImportCertStore(&blob, server_rsa_pfx_password, CRYPT_EXPORTABLE | CRYPT_USER_KEYSET);
     ok(*store != NULL, "PFXImportCertStore failed: %lu\n", GetLastError());
     if (!*store) return NULL;
-    while ((cert = CertEnumCertificatesInStore(*store, cert)))
-    {
-        size = 0;
-        if (!found && CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size))
-            found = CertDuplicateCertificateContext(cert);
-    }
-    ok(found != NULL, "no certificate with a private key\n");
-    return found;
+    ok(cert != NULL, "no certificate with a private key\n");
+    return cert;
 }
 
 static void wire_push(struct wire *wire, const void *data, ULONG len)

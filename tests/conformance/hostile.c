@@ -728,7 +728,7 @@ static void test_downgrade_sentinel(void)
 
 START_TEST(hostile)
 {
-    cert = tc_import_cert(&cert_store);
+    cert = pair_import_server_cert(&cert_store);
     ok(cert != NULL, "cannot import the test certificate\n");
     if (!cert) return;
     ok(tc_acquire(FALSE, TC_DEFAULT, NULL, &client_cred) == SEC_E_OK, "client credential failed\n");
@@ -752,5 +752,5 @@ START_TEST(hostile)
     FreeCredentialsHandle(&proto_creds[TC_DEFAULT]);
     FreeCredentialsHandle(&proto_creds[TC_TLS12]);
     FreeCredentialsHandle(&proto_creds[TC_TLS13]);
-    tc_free_cert(cert, cert_store);
+    pair_free_server_cert(cert, cert_store);
 }

@@ -36,6 +36,7 @@
 #include "wine/test.h"
 
 #include "testcert.h"
+#include "tlspair.h"
 
 /* Not in Wine 8's wincrypt.h. */
 #ifndef CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG
@@ -339,22 +340,7 @@ static SECURITY_STATUS handshake_step(struct side *side, struct side *peer, ULON
     BOOL first = !side->have_ctx;
     ULONG consumed;
 
-    in_bufs[0].BufferType = SECBUFFER_TOKEN;
-    in_bufs[0].cbBuffer = in_len;
-    in_bufs[0].pvBuffer = side->in;
-    in_bufs[1].BufferType = SECBUFFER_EMPTY;
-    in_bufs[1].cbBuffer = 0;
-    in_bufs[1].pvBuffer = NULL;
-    in_desc.ulVersion = SECBUFFER_VERSION;
-    in_desc.cBuffers = 2;
-    in_desc.pBuffers = in_bufs;
-
-    out_buf.BufferType = SECBUFFER_TOKEN;
-    out_buf.cbBuffer = 0;
-    out_buf.pvBuffer = NULL;
-    out_desc.ulVersion = SECBUFFER_VERSION;
-    out_desc.cBuffers = 1;
-    out_desc.pBuffers = &out_buf;
+    pair_init_token(&in_desc, in_bufs, side->in, in_len, &out_desc, &out_buf);
 
     side->attrs = 0;
     if (side->server)
@@ -653,21 +639,7 @@ static ULONG encrypt_record(struct side *side, const SecPkgContext_StreamSizes *
     ULONG total;
 
     memcpy(out + sizes->cbHeader, msg, len);
-    bufs[0].BufferType = SECBUFFER_STREAM_HEADER;
-    bufs[0].cbBuffer = sizes->cbHeader;
-    bufs[0].pvBuffer = out;
-    bufs[1].BufferType = SECBUFFER_DATA;
-    bufs[1].cbBuffer = len;
-    bufs[1].pvBuffer = out + sizes->cbHeader;
-    bufs[2].BufferType = SECBUFFER_STREAM_TRAILER;
-    bufs[2].cbBuffer = sizes->cbTrailer;
-    bufs[2].pvBuffer = out + sizes->cbHeader + len;
-    bufs[3].BufferType = SECBUFFER_EMPTY;
-    bufs[3].cbBuffer = 0;
-    bufs[3].pvBuffer = NULL;
-    desc.ulVersion = SECBUFFER_VERSION;
-    desc.cBuffers = 4;
-    desc.pBuffers = bufs;
+    pair_init_encrypt(&desc, bufs, out, len, sizes);
 
     status = EncryptMessage(&side->ctx, 0, &desc, 0);
     ok(status == SEC_E_OK, "%s: EncryptMessage returned %08lx\n", side->name, status);
@@ -686,24 +658,6 @@ static ULONG encrypt_record(struct side *side, const SecPkgContext_StreamSizes *
     return total;
 }
 
-static void init_decrypt(SecBufferDesc *desc, SecBuffer bufs[4], BYTE *data, ULONG len)
-{
-    unsigned int i;
-
-    bufs[0].BufferType = SECBUFFER_DATA;
-    bufs[0].cbBuffer = len;
-    bufs[0].pvBuffer = data;
-    for (i = 1; i < 4; i++)
-    {
-        bufs[i].BufferType = SECBUFFER_EMPTY;
-        bufs[i].cbBuffer = 0;
-        bufs[i].pvBuffer = NULL;
-    }
-    desc->ulVersion = SECBUFFER_VERSION;
-    desc->cBuffers = 4;
-    desc->pBuffers = bufs;
-}
-
 /* Decrypts one record at data (len bytes, of which rec_len are the record) and
  * checks the plaintext and the buffer layout; returns the SECBUFFER_EXTRA count. */
 static ULONG decrypt_and_check(struct side *side, BYTE *data, ULONG len, ULONG rec_len, const char *msg,
@@ -713,7 +667,7 @@ static ULONG decrypt_and_check(struct side *side, BYTE *data, ULONG len, ULONG r
     SecBufferDesc desc;
     SECURITY_STATUS status;
 
-    init_decrypt(&desc, bufs, data, len);
+    pair_init_decrypt(&desc, bufs, data, len);
     status = DecryptMessage(&side->ctx, &desc, 0, NULL);
     ok(status == SEC_E_OK, "%s: DecryptMessage returned %08lx\n", side->name, status);
     if (status != SEC_E_OK) return 0;
@@ -760,7 +714,7 @@ static void drain_post_handshake(void)
     for (i = 0; i < 8 && client->in_len; i++)
     {
         trace("%lu bytes from the server after the handshake\n", client->in_len);
-        init_decrypt(&desc, bufs, client->in, client->in_len);
+        pair_init_decrypt(&desc, bufs, client->in, client->in_len);
         status = DecryptMessage(&client->ctx, &desc, 0, NULL);
         ok(status == SEC_E_OK || status == SEC_I_RENEGOTIATE, "post-handshake DecryptMessage returned %08lx\n",
            status);
@@ -774,20 +728,7 @@ static void drain_post_handshake(void)
         else if (status == SEC_I_RENEGOTIATE)
         {
             memmove(client->in, client->in + client->in_len - left, left);
-            in_bufs[0].BufferType = SECBUFFER_TOKEN;
-            in_bufs[0].cbBuffer = left;
-            in_bufs[0].pvBuffer = client->in;
-            in_bufs[1].BufferType = SECBUFFER_EMPTY;
-            in_bufs[1].cbBuffer = 0;
-            in_bufs[1].pvBuffer = NULL;
-            in_desc.ulVersion = out_desc.ulVersion = SECBUFFER_VERSION;
-            in_desc.cBuffers = 2;
-            in_desc.pBuffers = in_bufs;
-            out_buf.BufferType = SECBUFFER_TOKEN;
-            out_buf.cbBuffer = 0;
-            out_buf.pvBuffer = NULL;
-            out_desc.cBuffers = 1;
-            out_desc.pBuffers = &out_buf;
+            pair_init_token(&in_desc, in_bufs, client->in, left, &out_desc, &out_buf);
             status = InitializeSecurityContextW(&client->cred, &client->ctx, (WCHAR *)L"localhost", CLIENT_REQ,
                                                 0, 0, &in_desc, 0, NULL, &out_desc, &client->attrs, NULL);
             ok(status == SEC_E_OK, "InitializeSecurityContext on post-handshake data returned %08lx\n", status);
@@ -841,7 +782,7 @@ static void test_records(const SecPkgContext_StreamSizes *sizes)
     {
         memcpy(copy, rec, len1);
         cut = 7;
-        init_decrypt(&desc, bufs, copy, len1 - cut);
+        pair_init_decrypt(&desc, bufs, copy, len1 - cut);
         status = DecryptMessage(&server->ctx, &desc, 0, NULL);
         ok(status == SEC_E_INCOMPLETE_MESSAGE, "truncated record: DecryptMessage returned %08lx\n", status);
         ok(bufs[1].BufferType == SECBUFFER_MISSING, "truncated record: buffer 1 type %lu\n", bufs[1].BufferType);
@@ -851,7 +792,7 @@ static void test_records(const SecPkgContext_StreamSizes *sizes)
         trace("truncated record: buffer 0 type %lu size %lu\n", bufs[0].BufferType, bufs[0].cbBuffer);
 
         memcpy(copy, rec, len1);
-        init_decrypt(&desc, bufs, copy, 3);
+        pair_init_decrypt(&desc, bufs, copy, 3);
         status = DecryptMessage(&server->ctx, &desc, 0, NULL);
         ok(status == SEC_E_INCOMPLETE_MESSAGE, "3 bytes: DecryptMessage returned %08lx\n", status);
 
@@ -864,7 +805,7 @@ static void test_records(const SecPkgContext_StreamSizes *sizes)
     if (len1)
     {
         rec[sizes->cbHeader + 3] ^= 0x01;
-        init_decrypt(&desc, bufs, rec, len1);
+        pair_init_decrypt(&desc, bufs, rec, len1);
         status = DecryptMessage(&server->ctx, &desc, 0, NULL);
         ok(status == SEC_E_DECRYPT_FAILURE || broken(status == SEC_E_MESSAGE_ALTERED),
            "tampered record: DecryptMessage returned %08lx\n", status);
@@ -876,21 +817,7 @@ static void test_records(const SecPkgContext_StreamSizes *sizes)
         ULONG big = sizes->cbMaximumMessage + 1;
 
         memset(rec, 'x', size);
-        ebufs[0].BufferType = SECBUFFER_STREAM_HEADER;
-        ebufs[0].cbBuffer = sizes->cbHeader;
-        ebufs[0].pvBuffer = rec;
-        ebufs[1].BufferType = SECBUFFER_DATA;
-        ebufs[1].cbBuffer = big;
-        ebufs[1].pvBuffer = rec + sizes->cbHeader;
-        ebufs[2].BufferType = SECBUFFER_STREAM_TRAILER;
-        ebufs[2].cbBuffer = sizes->cbTrailer;
-        ebufs[2].pvBuffer = rec + sizes->cbHeader + big;
-        ebufs[3].BufferType = SECBUFFER_EMPTY;
-        ebufs[3].cbBuffer = 0;
-        ebufs[3].pvBuffer = NULL;
-        desc.ulVersion = SECBUFFER_VERSION;
-        desc.cBuffers = 4;
-        desc.pBuffers = ebufs;
+        pair_init_encrypt(&desc, ebufs, rec, big, sizes);
         status = EncryptMessage(&client->ctx, 0, &desc, 0);
         ok(FAILED(status), "EncryptMessage of %lu bytes returned %08lx\n", big, status);
         trace("EncryptMessage of %lu bytes: %08lx\n", big, status);

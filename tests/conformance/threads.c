@@ -297,21 +297,7 @@ static SECURITY_STATUS seal_record(CtxtHandle *ctx, const SecPkgContext_StreamSi
 
     if (sizes->cbHeader + len + sizes->cbTrailer > sizeof(buf)) return SEC_E_BUFFER_TOO_SMALL;
     memcpy(buf + sizes->cbHeader, data, len);
-    bufs[0].BufferType = SECBUFFER_STREAM_HEADER;
-    bufs[0].cbBuffer = sizes->cbHeader;
-    bufs[0].pvBuffer = buf;
-    bufs[1].BufferType = SECBUFFER_DATA;
-    bufs[1].cbBuffer = len;
-    bufs[1].pvBuffer = buf + sizes->cbHeader;
-    bufs[2].BufferType = SECBUFFER_STREAM_TRAILER;
-    bufs[2].cbBuffer = sizes->cbTrailer;
-    bufs[2].pvBuffer = buf + sizes->cbHeader + len;
-    bufs[3].BufferType = SECBUFFER_EMPTY;
-    bufs[3].cbBuffer = 0;
-    bufs[3].pvBuffer = NULL;
-    desc.ulVersion = SECBUFFER_VERSION;
-    desc.cBuffers = 4;
-    desc.pBuffers = bufs;
+    pair_init_encrypt(&desc, bufs, buf, len, sizes);
     if ((status = EncryptMessage(ctx, 0, &desc, 0)) != SEC_E_OK) return status;
     if (bufs[0].cbBuffer > sizes->cbHeader || bufs[1].cbBuffer != len || bufs[2].cbBuffer > sizes->cbTrailer)
         return RACE_MISMATCH;
@@ -331,18 +317,7 @@ static SECURITY_STATUS open_record(CtxtHandle *ctx, struct record *rec, const BY
     SECURITY_STATUS status;
     ULONG i, got = 0;
 
-    bufs[0].BufferType = SECBUFFER_DATA;
-    bufs[0].cbBuffer = rec->len;
-    bufs[0].pvBuffer = rec->data;
-    for (i = 1; i < 4; i++)
-    {
-        bufs[i].BufferType = SECBUFFER_EMPTY;
-        bufs[i].cbBuffer = 0;
-        bufs[i].pvBuffer = NULL;
-    }
-    desc.ulVersion = SECBUFFER_VERSION;
-    desc.cBuffers = 4;
-    desc.pBuffers = bufs;
+    pair_init_decrypt(&desc, bufs, rec->data, rec->len);
     if ((status = DecryptMessage(ctx, &desc, 0, NULL)) != SEC_E_OK) return status;
     for (i = 0; i < 4; i++)
     {
@@ -741,7 +716,7 @@ static void test_free_credentials_while_creating(void)
 
 START_TEST(threads)
 {
-    cert = tc_import_cert(&cert_store);
+    cert = pair_import_server_cert(&cert_store);
     ok(cert != NULL, "cannot import the test certificate\n");
     if (!cert) return;
     ok(tc_acquire(FALSE, TC_DEFAULT, NULL, &client_cred) == SEC_E_OK, "client credential failed\n");
@@ -755,5 +730,5 @@ START_TEST(threads)
     test_delete_while_in_use();
     test_free_credentials_while_creating();
 
-    tc_free_cert(cert, cert_store);
+    pair_free_server_cert(cert, cert_store);
 }

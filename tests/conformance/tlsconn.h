@@ -23,7 +23,7 @@
 #include <schannel.h>
 
 #include "wine/test.h"
-#include "testcert.h"
+#include "tlspair.h"
 
 #define TC_FLIGHT 65536
 #define TC_CLIENT_REQ (ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY | \
@@ -48,48 +48,6 @@ struct tc_conn
     struct tc_side client, server;
     SecPkgContext_StreamSizes sizes;
 };
-
-/* The test server certificate (PKCS #12 in testcert.h) with its key. */
-static PCCERT_CONTEXT tc_import_cert(HCERTSTORE *store)
-{
-    CRYPT_DATA_BLOB blob;
-    PCCERT_CONTEXT cert = NULL;
-    DWORD size;
-
-    blob.cbData = sizeof(server_rsa_pfx);
-    blob.pbData = (BYTE *)server_rsa_pfx;
-    *store = PFXImportCertStore(&blob, server_rsa_pfx_password, CRYPT_EXPORTABLE | CRYPT_USER_KEYSET);
-    if (!*store) return NULL;
-    while ((cert = CertEnumCertificatesInStore(*store, cert)))
-    {
-        size = 0;
-        if (CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size))
-            return CertDuplicateCertificateContext(cert);
-    }
-    return NULL;
-}
-
-static void tc_free_cert(PCCERT_CONTEXT cert, HCERTSTORE store)
-{
-    if (cert)
-    {
-        CRYPT_KEY_PROV_INFO *info;
-        DWORD size = 0;
-
-        /* Remove the key container PFXImportCertStore made. */
-        if (CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size)
-            && (info = malloc(size)))
-        {
-            HCRYPTPROV prov;
-            if (CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, info, &size) && info->dwProvType)
-                CryptAcquireContextW(&prov, info->pwszContainerName, info->pwszProvName, info->dwProvType,
-                                     CRYPT_DELETEKEYSET);
-            free(info);
-        }
-        CertFreeCertificateContext(cert);
-    }
-    if (store) CertCloseStore(store, 0);
-}
 
 static SECURITY_STATUS tc_acquire(BOOL server, enum tc_proto proto, PCCERT_CONTEXT cert, CredHandle *cred)
 {
@@ -151,21 +109,7 @@ static SECURITY_STATUS tc_step(struct tc_side *side, struct tc_side *peer)
     BOOL first = !side->have_ctx;
     ULONG attrs;
 
-    in_bufs[0].BufferType = SECBUFFER_TOKEN;
-    in_bufs[0].cbBuffer = side->in_len;
-    in_bufs[0].pvBuffer = side->in;
-    in_bufs[1].BufferType = SECBUFFER_EMPTY;
-    in_bufs[1].cbBuffer = 0;
-    in_bufs[1].pvBuffer = NULL;
-    in_desc.ulVersion = SECBUFFER_VERSION;
-    in_desc.cBuffers = 2;
-    in_desc.pBuffers = in_bufs;
-    out_buf.BufferType = SECBUFFER_TOKEN;
-    out_buf.cbBuffer = 0;
-    out_buf.pvBuffer = NULL;
-    out_desc.ulVersion = SECBUFFER_VERSION;
-    out_desc.cBuffers = 1;
-    out_desc.pBuffers = &out_buf;
+    pair_init_token(&in_desc, in_bufs, side->in, side->in_len, &out_desc, &out_buf);
 
     if (side->server)
         status = AcceptSecurityContext(side->cred, first ? NULL : &side->ctx, &in_desc, TC_SERVER_REQ, 0,
@@ -223,21 +167,7 @@ static SECURITY_STATUS tc_send(struct tc_conn *c, struct tc_side *side, const BY
     SECURITY_STATUS status;
 
     memcpy(rec + c->sizes.cbHeader, data, len);
-    bufs[0].BufferType = SECBUFFER_STREAM_HEADER;
-    bufs[0].cbBuffer = c->sizes.cbHeader;
-    bufs[0].pvBuffer = rec;
-    bufs[1].BufferType = SECBUFFER_DATA;
-    bufs[1].cbBuffer = len;
-    bufs[1].pvBuffer = rec + c->sizes.cbHeader;
-    bufs[2].BufferType = SECBUFFER_STREAM_TRAILER;
-    bufs[2].cbBuffer = c->sizes.cbTrailer;
-    bufs[2].pvBuffer = rec + c->sizes.cbHeader + len;
-    bufs[3].BufferType = SECBUFFER_EMPTY;
-    bufs[3].cbBuffer = 0;
-    bufs[3].pvBuffer = NULL;
-    desc.ulVersion = SECBUFFER_VERSION;
-    desc.cBuffers = 4;
-    desc.pBuffers = bufs;
+    pair_init_encrypt(&desc, bufs, rec, len, &c->sizes);
     status = EncryptMessage(&side->ctx, 0, &desc, 0);
     if (status == SEC_E_OK)
     {
@@ -261,18 +191,7 @@ static SECURITY_STATUS tc_recv_n(struct tc_side *side, ULONG len, BYTE *out, ULO
     SECURITY_STATUS status;
     ULONG i, extra = 0, got = 0;
 
-    bufs[0].BufferType = SECBUFFER_DATA;
-    bufs[0].cbBuffer = len;
-    bufs[0].pvBuffer = side->in;
-    for (i = 1; i < 4; i++)
-    {
-        bufs[i].BufferType = SECBUFFER_EMPTY;
-        bufs[i].cbBuffer = 0;
-        bufs[i].pvBuffer = NULL;
-    }
-    desc.ulVersion = SECBUFFER_VERSION;
-    desc.cBuffers = 4;
-    desc.pBuffers = bufs;
+    pair_init_decrypt(&desc, bufs, side->in, len);
     status = DecryptMessage(&side->ctx, &desc, 0, NULL);
     for (i = 0; i < 4; i++)
     {

@@ -3,6 +3,7 @@
  * This file describes no Windows behaviour of its own; its ok() calls only guard the setup.
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "tlspair.h"
@@ -41,64 +42,125 @@ static PCCERT_CONTEXT import_cert(HCERTSTORE *store)
     return found;
 }
 
-static SECURITY_STATUS acquire(struct pair *pair, struct pair_side *side)
+PCCERT_CONTEXT pair_import_server_cert(HCERTSTORE *store)
+{
+    CRYPT_DATA_BLOB blob = { sizeof(server_rsa_pfx), (BYTE *)server_rsa_pfx };
+    PCCERT_CONTEXT cert = NULL;
+    DWORD size;
+
+    *store = PFXImportCertStore(&blob, server_rsa_pfx_password, CRYPT_EXPORTABLE | CRYPT_USER_KEYSET);
+    if (!*store) return NULL;
+    while ((cert = CertEnumCertificatesInStore(*store, cert)))
+    {
+        size = 0;
+        if (CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size))
+            return CertDuplicateCertificateContext(cert);
+    }
+    return NULL;
+}
+
+void pair_free_server_cert(PCCERT_CONTEXT cert, HCERTSTORE store)
+{
+    if (cert)
+    {
+        CRYPT_KEY_PROV_INFO *info;
+        DWORD size = 0;
+
+        /* Remove the key container PFXImportCertStore made. */
+        if (CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, NULL, &size)
+            && (info = malloc(size)))
+        {
+            HCRYPTPROV prov;
+            if (CertGetCertificateContextProperty(cert, CERT_KEY_PROV_INFO_PROP_ID, info, &size) && info->dwProvType)
+                CryptAcquireContextW(&prov, info->pwszContainerName, info->pwszProvName, info->dwProvType,
+                                     CRYPT_DELETEKEYSET);
+            free(info);
+        }
+        CertFreeCertificateContext(cert);
+    }
+    if (store) CertCloseStore(store, 0);
+}
+
+SECURITY_STATUS pair_acquire(enum pair_mode mode, BOOL server, DWORD flags, PCCERT_CONTEXT cert, CredHandle *handle)
 {
     SCHANNEL_CRED cred4;
     SCH_CREDENTIALS cred5;
     TLS_PARAMETERS params;
-    SECURITY_STATUS status;
     void *auth;
 
     memset(&cred4, 0, sizeof(cred4));
     memset(&cred5, 0, sizeof(cred5));
     memset(&params, 0, sizeof(params));
-    if (pair->mode == PAIR_TLS12)
+    if (mode == PAIR_TLS12)
     {
         cred4.dwVersion = SCHANNEL_CRED_VERSION;
-        cred4.grbitEnabledProtocols = side->server ? SP_PROT_TLS1_2_SERVER : SP_PROT_TLS1_2_CLIENT;
-        if (side->server)
+        cred4.grbitEnabledProtocols = server ? SP_PROT_TLS1_2_SERVER : SP_PROT_TLS1_2_CLIENT;
+        cred4.dwFlags = flags;
+        if (cert)
         {
             cred4.cCreds = 1;
-            cred4.paCred = &pair->cert;
+            cred4.paCred = &cert;
         }
-        else cred4.dwFlags = SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS;
         auth = &cred4;
     }
     else
     {
         cred5.dwVersion = SCH_CREDENTIALS_VERSION;
-        if (side->server)
+        cred5.dwFlags = flags;
+        if (cert)
         {
             cred5.cCreds = 1;
-            cred5.paCred = &pair->cert;
+            cred5.paCred = &cert;
         }
-        else cred5.dwFlags = SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS;
-        params.grbitDisabledProtocols = ~(side->server ? SP_PROT_TLS1_3_SERVER : SP_PROT_TLS1_3_CLIENT);
+        params.grbitDisabledProtocols = ~(server ? SP_PROT_TLS1_3_SERVER : SP_PROT_TLS1_3_CLIENT);
         cred5.cTlsParameters = 1;
         cred5.pTlsParameters = &params;
         auth = &cred5;
     }
-    status = AcquireCredentialsHandleW(NULL, (WCHAR *)UNISP_NAME_W,
-                                       side->server ? SECPKG_CRED_INBOUND : SECPKG_CRED_OUTBOUND, NULL, auth,
-                                       NULL, NULL, &side->cred, NULL);
+    return AcquireCredentialsHandleW(NULL, (WCHAR *)UNISP_NAME_W, server ? SECPKG_CRED_INBOUND : SECPKG_CRED_OUTBOUND,
+                                     NULL, auth, NULL, NULL, handle, NULL);
+}
+
+static SECURITY_STATUS acquire(struct pair *pair, struct pair_side *side)
+{
+    SECURITY_STATUS status;
+
+    if (side->server) status = pair_acquire(pair->mode, TRUE, 0, pair->cert, &side->cred);
+    else status = pair_acquire(pair->mode, FALSE, SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS, NULL,
+                               &side->cred);
     side->have_cred = status == SEC_E_OK;
     return status;
 }
 
+void pair_init_token(SecBufferDesc *in_desc, SecBuffer in_bufs[2], BYTE *in, ULONG len, SecBufferDesc *out_desc,
+                     SecBuffer *out_buf)
+{
+    in_bufs[0].BufferType = SECBUFFER_TOKEN;
+    in_bufs[0].cbBuffer = len;
+    in_bufs[0].pvBuffer = in;
+    in_bufs[1].BufferType = SECBUFFER_EMPTY;
+    in_bufs[1].cbBuffer = 0;
+    in_bufs[1].pvBuffer = NULL;
+    in_desc->ulVersion = SECBUFFER_VERSION;
+    in_desc->cBuffers = 2;
+    in_desc->pBuffers = in_bufs;
+    out_buf->BufferType = SECBUFFER_TOKEN;
+    out_buf->cbBuffer = 0;
+    out_buf->pvBuffer = NULL;
+    out_desc->ulVersion = SECBUFFER_VERSION;
+    out_desc->cBuffers = 1;
+    out_desc->pBuffers = out_buf;
+}
+
 SECURITY_STATUS pair_step(struct pair_side *side, struct pair_side *peer, ULONG *extra)
 {
-    SecBuffer in_bufs[2], out_buf = { 0, SECBUFFER_TOKEN, NULL };
-    SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in_bufs }, out_desc = { SECBUFFER_VERSION, 1, &out_buf };
+    SecBuffer in_bufs[2], out_buf;
+    SecBufferDesc in_desc, out_desc;
     BOOL first = !side->have_ctx;
     SECURITY_STATUS status;
     ULONG attrs;
 
-    in_bufs[0].BufferType = SECBUFFER_TOKEN;
-    in_bufs[0].cbBuffer = side->in_len;
-    in_bufs[0].pvBuffer = side->in;
-    in_bufs[1].BufferType = SECBUFFER_EMPTY;
-    in_bufs[1].cbBuffer = 0;
-    in_bufs[1].pvBuffer = NULL;
+    pair_init_token(&in_desc, in_bufs, side->in, side->in_len, &out_desc, &out_buf);
     if (side->server)
         status = AcceptSecurityContext(&side->cred, first ? NULL : &side->ctx, &in_desc, SERVER_REQ, 0, &side->ctx,
                                        &out_desc, &attrs, NULL);
@@ -228,29 +290,38 @@ void pair_init_decrypt(SecBufferDesc *desc, SecBuffer bufs[4], BYTE *data, ULONG
     desc->pBuffers = bufs;
 }
 
+void pair_init_encrypt(SecBufferDesc *desc, SecBuffer bufs[4], BYTE *rec, ULONG len,
+                       const SecPkgContext_StreamSizes *sizes)
+{
+    bufs[0].BufferType = SECBUFFER_STREAM_HEADER;
+    bufs[0].cbBuffer = sizes->cbHeader;
+    bufs[0].pvBuffer = rec;
+    bufs[1].BufferType = SECBUFFER_DATA;
+    bufs[1].cbBuffer = len;
+    bufs[1].pvBuffer = rec + sizes->cbHeader;
+    bufs[2].BufferType = SECBUFFER_STREAM_TRAILER;
+    bufs[2].cbBuffer = sizes->cbTrailer;
+    bufs[2].pvBuffer = rec + sizes->cbHeader + len;
+    bufs[3].BufferType = SECBUFFER_EMPTY;
+    bufs[3].cbBuffer = 0;
+    bufs[3].pvBuffer = NULL;
+    desc->ulVersion = SECBUFFER_VERSION;
+    desc->cBuffers = 4;
+    desc->pBuffers = bufs;
+}
+
 SECURITY_STATUS pair_encrypt(struct pair_side *side, struct pair_side *peer, const SecPkgContext_StreamSizes *sizes,
                              const void *data, ULONG size, ULONG *record_len)
 {
     BYTE *rec = peer->in + peer->in_len;
     SecBuffer bufs[4];
-    SecBufferDesc desc = { SECBUFFER_VERSION, 4, bufs };
+    SecBufferDesc desc;
     SECURITY_STATUS status;
 
     *record_len = 0;
     if (peer->in_len + sizes->cbHeader + size + sizes->cbTrailer > sizeof(peer->in)) return SEC_E_BUFFER_TOO_SMALL;
-    bufs[0].BufferType = SECBUFFER_STREAM_HEADER;
-    bufs[0].cbBuffer = sizes->cbHeader;
-    bufs[0].pvBuffer = rec;
-    bufs[1].BufferType = SECBUFFER_DATA;
-    bufs[1].cbBuffer = size;
-    bufs[1].pvBuffer = rec + sizes->cbHeader;
+    pair_init_encrypt(&desc, bufs, rec, size, sizes);
     memcpy(rec + sizes->cbHeader, data, size);
-    bufs[2].BufferType = SECBUFFER_STREAM_TRAILER;
-    bufs[2].cbBuffer = sizes->cbTrailer;
-    bufs[2].pvBuffer = rec + sizes->cbHeader + size;
-    bufs[3].BufferType = SECBUFFER_EMPTY;
-    bufs[3].cbBuffer = 0;
-    bufs[3].pvBuffer = NULL;
     status = EncryptMessage(&side->ctx, 0, &desc, 0);
     if (status != SEC_E_OK) return status;
     /* The record is contiguous when the header was used in full. */

@@ -64,6 +64,26 @@ SECURITY_STATUS pair_encrypt(struct pair_side *side, struct pair_side *peer, con
  * SEC_I_RENEGOTIATE were seen. */
 unsigned int pair_drain_client(struct pair *pair);
 
+/* DecryptMessage's buffers: DATA (len bytes at data) and three EMPTY. */
 void pair_init_decrypt(SecBufferDesc *desc, SecBuffer bufs[4], BYTE *data, ULONG len);
+/* An ISC/ASC call's buffers: TOKEN (len bytes at in) and EMPTY in, one empty TOKEN out. */
+void pair_init_token(SecBufferDesc *in_desc, SecBuffer in_bufs[2], BYTE *in, ULONG len, SecBufferDesc *out_desc,
+                     SecBuffer *out_buf);
+/* EncryptMessage's buffers for len bytes of data at rec + cbHeader: STREAM_HEADER at rec,
+ * DATA, STREAM_TRAILER right after it (sized from sizes), and one EMPTY. */
+void pair_init_encrypt(SecBufferDesc *desc, SecBuffer bufs[4], BYTE *rec, ULONG len,
+                       const SecPkgContext_StreamSizes *sizes);
+
+/* Setup shared with the tests that run their own connections (client.c, clientalert.c,
+ * hostile.c, threads.c); these assert nothing. */
+
+/* The test server certificate (server_rsa_pfx, CAPI key set) with its private key; NULL when
+ * the import failed (*store may still need closing). */
+PCCERT_CONTEXT pair_import_server_cert(HCERTSTORE *store);
+/* Frees what pair_import_server_cert returned and deletes the key container it made. */
+void pair_free_server_cert(PCCERT_CONTEXT cert, HCERTSTORE store);
+/* A Schannel credential of mode (PAIR_TLS12: SCHANNEL_CRED; PAIR_TLS13: SCH_CREDENTIALS) with
+ * dwFlags flags, and cert as its only certificate when not NULL. */
+SECURITY_STATUS pair_acquire(enum pair_mode mode, BOOL server, DWORD flags, PCCERT_CONTEXT cert, CredHandle *handle);
 
 #endif

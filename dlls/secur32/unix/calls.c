@@ -37,6 +37,13 @@ static void *region(uint64_t address)
     return (void *)(uintptr_t)address;
 }
 
+/* A parameter struct the entry cannot make sense of. */
+static unix_ntstatus refuse(uint32_t *status)
+{
+    *status = SG_ERR_INVALID_PARAMETER;
+    return STATUS_INVALID_PARAMETER;
+}
+
 static unix_ntstatus call_process_attach(void *args)
 {
     struct sg_process_attach_params *params = args;
@@ -57,10 +64,7 @@ static unix_ntstatus call_cred_create(void *args)
     if (!region_ok(params->chain, params->chain_size) || !region_ok(params->key, params->key_size)
         || (params->key_format == SG_KEY_NONE && params->key_size)
         || (params->key_format != SG_KEY_NONE && !params->key_size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_cred_create(params->flags, params->protocols,
                                         region(params->chain), params->chain_size,
                                         params->key_format, region(params->key), params->key_size,
@@ -93,10 +97,7 @@ static unix_ntstatus call_session_create(void *args)
     params->session = 0;
     if (!(cred = engine_cred_from_handle(params->cred)) || (params->flags & ~SG_SESSION_SERVER)
         || !region_ok(params->server_name, params->server_name_size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_session_create(cred, !!(params->flags & SG_SESSION_SERVER),
                                            region(params->server_name), params->server_name_size,
                                            &session, &library_error);
@@ -117,6 +118,27 @@ static unix_ntstatus call_session_free(void *args)
     return STATUS_SUCCESS;
 }
 
+/* The outputs of a TLS handshake step (server or client), cleared before validation and
+ * filled from the engine's step after it. */
+static void step_reset(struct sg_handshake_params *params)
+{
+    params->consumed = params->output_size = params->missing = 0;
+    params->alert = SG_ALERT_NONE;
+    params->alert_received = 0;
+    params->library_error = 0;
+}
+
+static void step_results(struct sg_handshake_params *params, const struct engine_step *step)
+{
+    params->status = step->status;
+    params->consumed = step->consumed;
+    params->output_size = step->output_size;
+    params->missing = step->missing;
+    params->alert = step->alert;
+    params->alert_received = step->alert_received;
+    params->library_error = step->library_error;
+}
+
 static unix_ntstatus call_handshake(void *args)
 {
     struct sg_handshake_params *params = args;
@@ -124,26 +146,14 @@ static unix_ntstatus call_handshake(void *args)
     struct engine_step step;
 
     if (!params) return STATUS_INVALID_PARAMETER;
-    params->consumed = params->output_size = params->missing = 0;
-    params->alert = SG_ALERT_NONE;
-    params->alert_received = 0;
-    params->library_error = 0;
+    step_reset(params);
     if (!(session = engine_session_from_handle(params->session))
         || !region_ok(params->input, params->input_size)
         || !region_ok(params->output, params->output_capacity))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     engine_handshake(session, region(params->input), params->input_size,
                      region(params->output), params->output_capacity, &step);
-    params->status = step.status;
-    params->consumed = step.consumed;
-    params->output_size = step.output_size;
-    params->missing = step.missing;
-    params->alert = step.alert;
-    params->alert_received = step.alert_received;
-    params->library_error = step.library_error;
+    step_results(params, &step);
     if (step.status == SG_OK) engine_session_info(session, &params->info);
     return STATUS_SUCCESS;
 }
@@ -177,10 +187,7 @@ static unix_ntstatus call_client_handshake(void *args)
     struct engine_step step;
 
     if (!params) return STATUS_INVALID_PARAMETER;
-    params->consumed = params->output_size = params->missing = 0;
-    params->alert = SG_ALERT_NONE;
-    params->alert_received = 0;
-    params->library_error = 0;
+    step_reset(params);
     params->resume_out_size = params->peer_certs_size = params->peer_certs_count = 0;
     if (!(session = engine_session_from_handle(params->session))
         || !region_ok(params->input, params->input_size)
@@ -188,10 +195,7 @@ static unix_ntstatus call_client_handshake(void *args)
         || !region_ok(params->resume, params->resume_size) || !region_ok(params->alpn, params->alpn_size)
         || !region_ok(params->resume_out, params->resume_out_capacity)
         || !region_ok(params->peer_certs, params->peer_certs_capacity) || (params->step_flags & ~SG_STEP_ASK_CLIENT_CERT))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     /* The calls this step stands for, in the order the PE side used to make them. */
     if (params->alpn_size && engine_session_set_alpn(session, region(params->alpn), params->alpn_size) != SG_OK)
     {
@@ -204,13 +208,7 @@ static unix_ntstatus call_client_handshake(void *args)
     if (params->resume_size) engine_session_set_resume(session, region(params->resume), params->resume_size);
     engine_client_handshake(session, region(params->input), params->input_size,
                             region(params->output), params->output_capacity, &step);
-    params->status = step.status;
-    params->consumed = step.consumed;
-    params->output_size = step.output_size;
-    params->missing = step.missing;
-    params->alert = step.alert;
-    params->alert_received = step.alert_received;
-    params->library_error = step.library_error;
+    step_results(params, &step);
     if (step.status == SG_OK)
     {
         engine_session_info(session, &params->info);
@@ -228,10 +226,7 @@ static unix_ntstatus call_session_client_cert(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     if (!(session = engine_session_from_handle(params->session))
         || (params->cred && !(cred = engine_cred_from_handle(params->cred))))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_client_cert_set(session, params->mode, cred);
     return STATUS_SUCCESS;
 }
@@ -244,10 +239,7 @@ static unix_ntstatus call_session_cert_request(void *args)
 
     if (!params) return STATUS_INVALID_PARAMETER;
     if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->capacity))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_client_cert_request(session, region(params->buffer), params->capacity, &size,
                                                 &params->count, &params->requested);
     params->size = size;
@@ -262,10 +254,7 @@ static unix_ntstatus call_client_renegotiate(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     params->library_error = 0;
     if (!(session = engine_session_from_handle(params->session)))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_client_renegotiate(session);
     return STATUS_SUCCESS;
 }
@@ -279,10 +268,7 @@ static unix_ntstatus call_server_renegotiate(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     params->library_error = 0;
     if (!(session = engine_session_from_handle(params->session)))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_server_renegotiate(session, params->flags, &library_error);
     params->library_error = library_error;
     return STATUS_SUCCESS;
@@ -298,10 +284,7 @@ static unix_ntstatus call_fetch_output(void *args)
     params->output_size = 0;
     if (!(session = engine_session_from_handle(params->session))
         || !region_ok(params->output, params->output_capacity))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_fetch_output(session, region(params->output), params->output_capacity, &size);
     params->output_size = size;
     return STATUS_SUCCESS;
@@ -320,10 +303,7 @@ static unix_ntstatus call_encrypt(void *args)
         || !region_ok(params->header, params->header_size)
         || !region_ok(params->data, params->data_size)
         || !region_ok(params->trailer, params->trailer_size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     engine_encrypt(session, region(params->header), params->header_size,
                    region(params->data), params->data_size,
                    region(params->trailer), params->trailer_size, &seal);
@@ -346,10 +326,7 @@ static unix_ntstatus call_decrypt(void *args)
     params->alert = SG_ALERT_NONE;
     params->library_error = 0;
     if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     engine_decrypt(session, region(params->buffer), params->size, &open);
     params->status = open.status;
     params->consumed = open.consumed;
@@ -373,10 +350,7 @@ static unix_ntstatus call_get_peer_certs(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     params->size = params->count = 0;
     if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->capacity))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_peer_certs(session, region(params->buffer), params->capacity, &size, &count);
     if (size > UINT32_MAX)
     {
@@ -399,10 +373,7 @@ static unix_ntstatus call_shutdown(void *args)
     params->library_error = 0;
     if (!(session = engine_session_from_handle(params->session))
         || !region_ok(params->output, params->output_capacity))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_shutdown(session, &params->library_error);
     if (params->status == SG_OK)
         engine_take_output(session, region(params->output), params->output_capacity, &size);
@@ -423,10 +394,7 @@ static unix_ntstatus call_send_alert(void *args)
     params->library_error = 0;
     if (!(session = engine_session_from_handle(params->session))
         || !region_ok(params->output, params->output_capacity))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_send_alert(session, params->level, params->description, &params->library_error);
     if (params->status == SG_OK)
         engine_take_output(session, region(params->output), params->output_capacity, &size);
@@ -443,10 +411,7 @@ static unix_ntstatus call_cred_restrict(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     params->library_error = 0;
     if (!(cred = engine_cred_from_handle(params->cred)))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_cred_restrict(cred, params->protocols, params->disabled_algs, &library_error);
     params->library_error = library_error;
     return params->status == SG_ERR_INVALID_PARAMETER ? STATUS_INVALID_PARAMETER : STATUS_SUCCESS;
@@ -460,10 +425,7 @@ static unix_ntstatus call_session_set_alpn(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     params->result_size = 0;
     if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_session_set_alpn(session, region(params->buffer), params->size);
     return STATUS_SUCCESS;
 }
@@ -477,10 +439,7 @@ static unix_ntstatus call_session_get_alpn(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     params->result_size = 0;
     if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_session_get_alpn(session, region(params->buffer), params->size, &size);
     params->result_size = size;
     return STATUS_SUCCESS;
@@ -495,10 +454,7 @@ static unix_ntstatus call_session_get_resume(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     params->result_size = params->session_id_size = 0;
     if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_session_get_resume(session, region(params->buffer), params->size, &size,
                                                params->session_id, &id_size);
     if (size > UINT32_MAX)
@@ -519,10 +475,7 @@ static unix_ntstatus call_session_set_resume(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     params->result_size = params->session_id_size = 0;
     if (!(session = engine_session_from_handle(params->session)) || !region_ok(params->buffer, params->size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_session_set_resume(session, region(params->buffer), params->size);
     return STATUS_SUCCESS;
 }
@@ -536,10 +489,7 @@ static unix_ntstatus call_cred_add_cert(void *args)
     params->library_error = 0;
     if (!(cred = engine_cred_from_handle(params->cred)) || !region_ok(params->chain, params->chain_size)
         || !region_ok(params->key, params->key_size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_cred_add_cert(cred, region(params->chain), params->chain_size, params->key_format,
                                           region(params->key), params->key_size, &params->library_error);
     return STATUS_SUCCESS;
@@ -552,10 +502,7 @@ static unix_ntstatus call_cred_set_server(void *args)
 
     if (!params) return STATUS_INVALID_PARAMETER;
     if (!(cred = engine_cred_from_handle(params->cred)))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_cred_set_server(cred, params->flags);
     return STATUS_SUCCESS;
 }
@@ -568,10 +515,7 @@ static unix_ntstatus call_session_set_server(void *args)
     if (!params) return STATUS_INVALID_PARAMETER;
     if (!(session = engine_session_from_handle(params->session)) || !engine_session_is_server(session)
         || !region_ok(params->alpn, params->alpn_size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_session_set_server(session, params->flags, region(params->alpn), params->alpn_size);
     return STATUS_SUCCESS;
 }
@@ -588,10 +532,7 @@ static unix_ntstatus call_session_query(void *args)
     if (!(session = engine_session_from_handle(params->session))
         || !region_ok(params->input, params->input_size)
         || !region_ok(params->output, params->output_capacity))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_session_query(session, params->what, region(params->input), params->input_size,
                                           params->context_size, region(params->output), params->output_capacity,
                                           &size, &params->library_error);
@@ -613,10 +554,7 @@ static unix_ntstatus call_dtls_session_create(void *args)
     params->library_error = 0;
     if (!(cred = engine_cred_from_handle(params->cred)) || (params->flags & ~SG_SESSION_SERVER)
         || !region_ok(params->server_name, params->server_name_size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_dtls_session_create(cred, !!(params->flags & SG_SESSION_SERVER),
                                                 region(params->server_name), params->server_name_size,
                                                 params->protocols, params->mtu, &session, &library_error);
@@ -638,10 +576,7 @@ static unix_ntstatus call_dtls_handshake(void *args)
     if (!(session = engine_session_from_handle(params->session)) || !engine_session_is_datagram(session)
         || !region_ok(params->input, params->input_size) || !region_ok(params->client_id, params->client_id_size)
         || !region_ok(params->output, params->output_capacity))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     engine_dtls_handshake(session, region(params->input), params->input_size, region(params->client_id),
                           params->client_id_size, region(params->output), params->output_capacity, &step);
     params->status = step.status;
@@ -667,10 +602,7 @@ static unix_ntstatus call_dtls_encrypt(void *args)
         || !region_ok(params->header, params->header_size)
         || !region_ok(params->data, params->data_size)
         || !region_ok(params->trailer, params->trailer_size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     engine_dtls_encrypt(session, region(params->header), params->header_size, region(params->data),
                         params->data_size, region(params->trailer), params->trailer_size, &seal);
     params->status = seal.status;
@@ -694,10 +626,7 @@ static unix_ntstatus call_dtls_decrypt(void *args)
     params->library_error = 0;
     if (!(session = engine_session_from_handle(params->session)) || !engine_session_is_datagram(session)
         || !region_ok(params->buffer, params->size))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     engine_dtls_decrypt(session, region(params->buffer), params->size, &open, &flags);
     params->status = open.status;
     params->consumed = open.consumed;
@@ -723,10 +652,7 @@ static unix_ntstatus call_dtls_control(void *args)
     params->library_error = 0;
     if (!(session = engine_session_from_handle(params->session)) || !engine_session_is_datagram(session)
         || !region_ok(params->output, params->output_capacity))
-    {
-        params->status = SG_ERR_INVALID_PARAMETER;
-        return STATUS_INVALID_PARAMETER;
-    }
+        return refuse(&params->status);
     params->status = engine_dtls_control(session, params->what, &params->value, region(params->output),
                                          params->output_capacity, &size, &more, &library_error);
     params->output_size = size;
