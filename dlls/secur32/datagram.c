@@ -205,7 +205,7 @@ static SECURITY_STATUS dgram_ctx_create(struct sg_cred *cred, BOOL server, const
         return SEC_E_INSUFFICIENT_MEMORY;
     }
     ctx->scratch_size = DGRAM_SCRATCH;
-    if (!server && ctx->target)
+    if (!server && ctx->target && !sg_is_ip_literal(ctx->target))
     {
         len = WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, NULL, 0, NULL, NULL);
         if (len > 1 && (sni = sg_alloc(len))) WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, sni, len, NULL, NULL);

@@ -52,7 +52,8 @@ void sg_set_far_expiry(TimeStamp *expiry)
     expiry->HighPart = 0x7fffffff;
 }
 
-static BOOL is_ip_literal(const WCHAR *name)
+/* RFC 6066: a literal IPv4 or IPv6 address is never sent as SNI. */
+BOOL sg_is_ip_literal(const WCHAR *name)
 {
     const WCHAR *p;
     if (wcschr(name, ':')) return TRUE;
@@ -96,7 +97,7 @@ static SECURITY_STATUS ctx_create(struct sg_cred *cred, BOOL server, const WCHAR
         sg_ctx_destroy(ctx);
         return SEC_E_INSUFFICIENT_MEMORY;
     }
-    if (!server && ctx->target && !is_ip_literal(ctx->target))
+    if (!server && ctx->target && !sg_is_ip_literal(ctx->target))
     {
         len = WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, NULL, 0, NULL, NULL);
         if (len > 1 && (sni = sg_alloc(len))) WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, sni, len, NULL, NULL);

@@ -219,6 +219,7 @@ SECURITY_STATUS sg_context_call_end(struct sg_ctx *ctx, BOOL created, const Ctxt
                                     TimeStamp *expiry);
 
 /* secbuffer.c: SecBuffer helpers of the stream and datagram paths (SecBuffer types only). */
+BOOL sg_is_ip_literal(const WCHAR *name);
 SecBuffer *sg_find_buffer(SecBufferDesc *desc, ULONG type, ULONG start);
 SecBuffer *sg_spare_input_buffer(SecBufferDesc *input, const SecBuffer *token);
 void sg_set_spare(SecBuffer *spare, ULONG type, ULONG size);
