@@ -373,7 +373,13 @@ SECURITY_STATUS sg_apply_control_token(CtxtHandle *handle, SecBufferDesc *input)
         if (fields[1] != TLS1_ALERT_WARNING && fields[1] != TLS1_ALERT_FATAL) return SEC_E_INVALID_PARAMETER;
         if (fields[2] > 255) return SEC_E_INVALID_PARAMETER;
         TRACE("alert %lu/%lu requested\n", fields[1], fields[2]);
-        if (ctx->state != SG_CTX_ESTABLISHED) return SEC_E_OK;  /* FIXME: alerts during the handshake */
+        if (ctx->state == SG_CTX_HANDSHAKE)
+        {
+            /* Listed in the README status table: not silently accepted. */
+            FIXME("SCHANNEL_ALERT during the handshake is not supported yet\n");
+            return SEC_E_UNSUPPORTED_FUNCTION;
+        }
+        if (ctx->state != SG_CTX_ESTABLISHED) return SEC_E_OK;  /* closed or failed: no alert left to send */
         ctx->alert_type = fields[1];
         ctx->alert_number = fields[2];
         ctx->alert_pending = TRUE;

@@ -287,6 +287,39 @@ static void test_control_tokens(struct pair *pair)
     ok(FAILED(status), "%s: DecryptMessage of a fatal alert: %08lx\n", mode_name(pair->mode), status);
 }
 
+/* SCHANNEL_ALERT on a context still in its handshake: Windows takes it (the next call
+ * returns the alert); ours refuses it with SEC_E_UNSUPPORTED_FUNCTION for now. */
+static void test_alert_during_handshake(void)
+{
+    DWORD alert[3] = { SCHANNEL_ALERT, TLS1_ALERT_FATAL, TLS1_ALERT_HANDSHAKE_FAILURE };
+    SecBuffer token, out_buf = { 0, SECBUFFER_TOKEN, NULL };
+    SecBufferDesc desc = { SECBUFFER_VERSION, 1, &token }, out = { SECBUFFER_VERSION, 1, &out_buf };
+    SECURITY_STATUS status;
+    CredHandle cred;
+    CtxtHandle ctx;
+    ULONG attrs;
+
+    status = pair_acquire(PAIR_TLS12, FALSE, 0, NULL, &cred);
+    ok(status == SEC_E_OK, "client credential: %08lx\n", status);
+    if (status != SEC_E_OK) return;
+    status = InitializeSecurityContextW(&cred, NULL, (SEC_WCHAR *)L"localhost",
+                                        ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
+                                        NULL, 0, &ctx, &out, &attrs, NULL);
+    ok(status == SEC_I_CONTINUE_NEEDED, "first ISC: %08lx\n", status);
+    if (out_buf.pvBuffer) FreeContextBuffer(out_buf.pvBuffer);
+    if (status == SEC_I_CONTINUE_NEEDED)
+    {
+        token.BufferType = SECBUFFER_TOKEN;
+        token.cbBuffer = sizeof(alert);
+        token.pvBuffer = alert;
+        status = ApplyControlToken(&ctx, &desc);
+        todo_wine ok(status == SEC_E_OK, "SCHANNEL_ALERT during the handshake: %08lx\n", status);
+        ok(status == SEC_E_OK || status == SEC_E_UNSUPPORTED_FUNCTION, "unexpected status %08lx\n", status);
+        ok(DeleteSecurityContext(&ctx) == SEC_E_OK, "DeleteSecurityContext failed\n");
+    }
+    FreeCredentialsHandle(&cred);
+}
+
 /* TLS 1.3 tickets: DecryptMessage returns SEC_I_RENEGOTIATE (SCH_CREDENTIALS) with the rest
  * of the input in EXTRA; ISC takes it and gives it back; application data that came in
  * the same input is not lost. */
@@ -372,4 +405,5 @@ START_TEST(record)
     run(PAIR_TLS12);
     run(PAIR_TLS13);
     test_post_handshake();
+    test_alert_during_handshake();
 }
