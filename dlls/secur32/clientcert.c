@@ -73,21 +73,6 @@ static BOOL next_name(const struct ca_list *list, DWORD *pos, CERT_NAME_BLOB *na
     return TRUE;
 }
 
-SECURITY_STATUS sg_client_cert_prepare(struct sg_ctx *ctx, ULONG req)
-{
-    struct sg_session_client_cert_params params = { 0 };
-
-    if (ctx->cred->cert || (req & ISC_REQ_USE_SUPPLIED_CREDS)) return SEC_E_OK;
-    params.session = ctx->session;
-    params.mode = SG_CLIENT_CERT_ASK;
-    if (sg_unix_call(unix_session_client_cert, &params) || params.status != SG_OK)
-    {
-        WARN("engine refused to watch for certificate requests: %u\n", params.status);
-        return params.status == SG_ERR_NO_MEMORY ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_INTERNAL_ERROR;
-    }
-    return SEC_E_OK;
-}
-
 static SECURITY_STATUS answer(struct sg_ctx *ctx, UINT64 unix_cred)
 {
     struct sg_session_client_cert_params params = { 0 };

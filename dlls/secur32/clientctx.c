@@ -217,7 +217,7 @@ NTSTATUS sg_client_step(struct sg_ctx *ctx, struct sg_handshake_params *params)
         params->alpn_size = step->alpn_size;
         params->resume = (ULONG_PTR)step->resume;
         params->resume_size = step->resume_size;
-        /* What sg_client_cert_prepare (clientcert.c) asks for with a call of its own. */
+        /* Watch for a CertificateRequest when the credential has no certificate to answer it with. */
         if (!ctx->cred->cert && !(ctx->req & ISC_REQ_USE_SUPPLIED_CREDS)) params->step_flags |= SG_STEP_ASK_CLIENT_CERT;
     }
     else

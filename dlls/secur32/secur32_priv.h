@@ -144,7 +144,6 @@ SECURITY_STATUS sg_cred_engine_for_cert(const struct sg_cred *cred, const CERT_C
 void sg_cred_engine_free(UINT64 unix_cred);
 
 /* clientcert.c: certificates the server asks the client for. */
-SECURITY_STATUS sg_client_cert_prepare(struct sg_ctx *ctx, ULONG req);
 BOOL sg_client_cert_default(struct sg_ctx *ctx, ULONG req);
 SECURITY_STATUS sg_client_cert_answer(struct sg_ctx *ctx, CredHandle *cred_handle);
 SECURITY_STATUS sg_client_query_issuer_list(struct sg_ctx *ctx, void *buffer);
