@@ -55,6 +55,17 @@ static double now(void)
     return (double)t.QuadPart / freq.QuadPart;
 }
 
+/* CPU time of this thread (user + kernel), in seconds: less sensitive than the wall clock
+ * to other processes on a shared machine. */
+static double cpu_now(void)
+{
+    FILETIME created, exited, kernel, user;
+
+    if (!GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user)) return 0;
+    return ((double)(((ULONGLONG)kernel.dwHighDateTime << 32) | kernel.dwLowDateTime)
+            + (double)(((ULONGLONG)user.dwHighDateTime << 32) | user.dwLowDateTime)) / 1e7;
+}
+
 /* ---- unix call counting ---- */
 
 typedef NTSTATUS (WINAPI *dispatcher_fn)(UINT64, unsigned int, void *);
@@ -175,7 +186,7 @@ static PCCERT_CONTEXT load_server_cert(int ecdsa, const char **why)
 
 /* ---- tests ---- */
 
-enum { T_FULL, T_RESUME, T_BULK, T_MEMCTX, T_MEMCRED };
+enum { T_FULL, T_RESUME, T_BULK, T_MEMCTX, T_MEMCRED, T_FLOOR };
 
 struct test
 {
@@ -204,6 +215,10 @@ static const struct test tests[] =
     { "small-tls12",            T_BULK,   12, 0, NULL, 100, 0 },
     { "mem-ctx",                T_MEMCTX, 12, 0, NULL, 0, 0 },
     { "mem-cred",               T_MEMCRED,12, 0, NULL, 0, 0 },
+    /* net only, without TLS: what the sockets alone cost (size 0: handshake flights) */
+    { "floor-hs",               T_FLOOR,   0, 0, NULL, 0, 0 },
+    { "floor-bulk",             T_FLOOR,   0, 0, NULL, 16384, 0 },
+    { "floor-small",            T_FLOOR,   0, 0, NULL, 100, 0 },
 };
 
 static const struct test *find_test(const char *name)
@@ -563,7 +578,7 @@ static void mem_test(const struct test *t)
     SECURITY_STATUS status;
     char desc[256] = "?";
     const char *why;
-    double start, elapsed;
+    double start, elapsed, cpu_start;
     long n = 0;
 
     no_reconnects = t->kind != T_RESUME;
@@ -621,6 +636,7 @@ static void mem_test(const struct test *t)
         free_ctx(c);
         free_ctx(s);
         start = now();
+        cpu_start = cpu_now();
         do
         {
             side_init(c, &ccred, FALSE);
@@ -648,6 +664,8 @@ static void mem_test(const struct test *t)
         } while ((elapsed = now() - start) < seconds);
         if (resumed > 0) strcat(desc, "/resumed");
         printf("R %s %.1f hs/s %s\n", t->name, n / elapsed, desc);
+        /* Not read by tools/bench: thread CPU time per handshake, for comparing by hand. */
+        printf("T %s %.1f us-cpu/hs\n", t->name, (cpu_now() - cpu_start) / n * 1e6);
         (void)i;
     }
     else if (t->kind == T_BULK)
@@ -913,6 +931,120 @@ static void net_ping(struct conn *c, BYTE *buf)
 
 static struct conn conn;
 
+/* Plain connections (floor rows): consumes want bytes. */
+static void plain_receive(struct conn *c, ULONG want)
+{
+    while (want)
+    {
+        ULONG n;
+
+        if (c->in_len == c->in_pos) receive_more(c);
+        n = min(want, c->in_len - c->in_pos);
+        c->in_pos += n;
+        want -= n;
+    }
+}
+
+/* One SINK and one SOURCE phase of count records of size bytes, over TLS (tls) or in
+ * clear. The plaintext of each record is copied from the application's buffer into the
+ * send buffer (what gnutls_record_send does for the native client); records go out in
+ * batches of BENCH_BATCH(size), one send() each, as native sends them. */
+static void bulk_round(struct conn *c, BYTE *buf, BOOL tls, ULONG count, ULONG size, double *t_send, double *t_recv)
+{
+    static BYTE *batch, *plain;
+    struct bench_command cmd = { BENCH_OP_SINK, count, size };
+    ULONG per = BENCH_BATCH(size), off = 0, record, i;
+    SECURITY_STATUS status;
+    double start;
+
+    if (!batch) batch = calloc(64, BENCH_MAX_RECORD + 1024);
+    if (!plain) plain = calloc(1, BENCH_MAX_RECORD);
+    start = now();
+    if (tls) net_send(c, buf, &cmd, sizeof(cmd));
+    else send_all(c->sock, &cmd, sizeof(cmd));
+    for (i = 0; i < count; i++)
+    {
+        if (tls)
+        {
+            memcpy(batch + off + c->sizes.cbHeader, plain, size);
+            if ((status = seal(&c->ctx, &c->sizes, batch + off, size, &record)) != SEC_E_OK)
+                fail("EncryptMessage", status);
+        }
+        else record = size;
+        off += record;
+        if ((i + 1) % per == 0 || i + 1 == count)
+        {
+            send_all(c->sock, batch, off);
+            off = 0;
+        }
+    }
+    if (tls) net_receive(c, 1);
+    else plain_receive(c, 1);
+    *t_send += now() - start;
+    cmd.op = BENCH_OP_SOURCE;
+    start = now();
+    if (tls)
+    {
+        net_send(c, buf, &cmd, sizeof(cmd));
+        net_receive(c, count * size);
+    }
+    else
+    {
+        send_all(c->sock, &cmd, sizeof(cmd));
+        plain_receive(c, count * size);
+    }
+    *t_recv += now() - start;
+}
+
+/* Bulk rows: an untimed round, then rounds until the time is up. */
+static void bulk_rounds(const struct test *t, struct conn *c, BYTE *buf, BOOL tls, const char *desc)
+{
+    ULONG count = BENCH_ROUND(t->size);
+    double t_send = 0, t_recv = 0;
+    long rounds = 0;
+
+    bulk_round(c, buf, tls, count, t->size, &t_send, &t_recv);
+    t_send = t_recv = 0;
+    do
+    {
+        bulk_round(c, buf, tls, count, t->size, &t_send, &t_recv);
+        rounds++;
+    } while (t_send + t_recv < seconds);
+    if (t->size >= 1024)
+        printf("R %s %.1f MB/s %s\n", t->name, (double)rounds * count * t->size / (t_send + t_recv) / 1e6, desc);
+    else
+        printf("R %s %.0f msg/s %s\n", t->name, (double)rounds * count / (t_send + t_recv), desc);
+}
+
+/* floor-hs: connect, the flights of a TLS 1.2 handshake in clear, close. */
+static void floor_handshakes(const struct test *t, struct conn *c, int port)
+{
+    static BYTE msg[sizeof(struct bench_command) + 4096];
+    struct bench_command cmd;
+    double start, elapsed;
+    long n = 0;
+    int i;
+
+    start = now();
+    do
+    {
+        c->sock = connect_to(port);
+        c->in_pos = c->in_len = 0;
+        for (i = 0; i < 4; i += 2)
+        {
+            cmd.op = BENCH_OP_FLIGHT;
+            cmd.count = bench_floor_flights[i];
+            cmd.size = bench_floor_flights[i + 1];
+            memcpy(msg, &cmd, sizeof(cmd));
+            send_all(c->sock, msg, sizeof(cmd) + cmd.count);
+            plain_receive(c, cmd.size);
+        }
+        closesocket(c->sock);
+        n++;
+    } while ((elapsed = now() - start) < seconds);
+    printf("R %s %.1f hs/s plain-tcp\n", t->name, n / elapsed);
+}
+
 static void net_test(const struct test *t, int port)
 {
     struct cred_request cr = { 0 };
@@ -931,6 +1063,19 @@ static void net_test(const struct test *t, int port)
     {
         c->in_cap = 4 * 65536;
         c->in = malloc(c->in_cap);
+    }
+    if (t->kind == T_FLOOR)
+    {
+        if (!t->size) floor_handshakes(t, c, port + BENCH_PORT_PLAIN);
+        else
+        {
+            c->sock = connect_to(port + BENCH_PORT_PLAIN);
+            c->in_pos = c->in_len = 0;
+            bulk_rounds(t, c, buf, FALSE, "plain-tcp");
+            closesocket(c->sock);
+        }
+        fflush(stdout);
+        return;
     }
     no_reconnects = t->kind != T_RESUME;
     cr.proto = t->proto;
@@ -983,10 +1128,7 @@ static void net_test(const struct test *t, int port)
     else if (t->kind == T_BULK)
     {
         struct bench_command cmd;
-        ULONG count = (ULONG)((t->size >= 1024 ? 4096 : 65536) * seconds), i;
-        double t_send, t_recv;
 
-        if (count < 64) count = 64;
         if ((status = net_handshake(c, &ccred, p, L"localhost")) != SEC_E_OK)
         {
             printf("R %s 0 - n/a:handshake-%08lx\n", t->name, (unsigned long)status);
@@ -1007,38 +1149,8 @@ static void net_test(const struct test *t, int port)
             /* Post-handshake records (TLS 1.3 tickets) may precede the answer. */
             printf("C %s decrypt %lld\n", t->name, (long long)(calls() - before));
         }
-        cmd.op = BENCH_OP_SINK; cmd.count = count; cmd.size = t->size;
-        start = now();
-        net_send(c, buf, &cmd, sizeof(cmd));
-        /* Records go out in batches of up to 64 KiB, one send() each (native corks). */
-        {
-            static BYTE *batch;
-            ULONG per = BENCH_BATCH(t->size), off = 0, record;
-            if (!batch) batch = malloc(64 * (BENCH_MAX_RECORD + 1024));
-            for (i = 0; i < count; i++)
-            {
-                if ((status = seal(&c->ctx, &c->sizes, batch + off, t->size, &record)) != SEC_E_OK)
-                    fail("EncryptMessage", status);
-                off += record;
-                if ((i + 1) % per == 0 || i + 1 == count)
-                {
-                    send_all(c->sock, batch, off);
-                    off = 0;
-                }
-            }
-        }
-        net_receive(c, 1);
-        t_send = now() - start;
-        cmd.op = BENCH_OP_SOURCE;
-        start = now();
-        net_send(c, buf, &cmd, sizeof(cmd));
-        net_receive(c, count * t->size);
-        t_recv = now() - start;
+        bulk_rounds(t, c, buf, TRUE, desc);
         net_close(c);
-        if (t->size >= 1024)
-            printf("R %s %.1f MB/s %s\n", t->name, (double)count * t->size / (t_send + t_recv) / 1e6, desc);
-        else
-            printf("R %s %.0f msg/s %s\n", t->name, count / (t_send + t_recv), desc);
     }
 done:
     sspi->FreeCredentialsHandle(&ccred);
@@ -1099,6 +1211,10 @@ int main(int argc, char **argv)
     if (!(init = (INIT_SECURITY_INTERFACE_W)(void *)GetProcAddress(secur32, "InitSecurityInterfaceW")) || !(sspi = init()))
         fail("InitSecurityInterfaceW", 0);
     if (WSAStartup(MAKEWORD(2, 2), &wsa)) fail("WSAStartup", 0);
+    /* The first process of a Wine prefix starts Wine's services (wineboot, services.exe,
+     * winedevice.exe...), which take CPU for about a second: let them finish before the
+     * first timed row. */
+    if (!net && seconds >= 0.5) Sleep(1500);
 
     for (i = first; i < argc; i++)
     {
@@ -1109,7 +1225,7 @@ int main(int argc, char **argv)
             return 2;
         }
         if (net) net_test(t, port);
-        else mem_test(t);
+        else if (t->kind != T_FLOOR) mem_test(t);
     }
     return 0;
 }

@@ -3,7 +3,8 @@
  *
  *   native mem  DATADIR SECONDS TEST...      both ends in this process, records in memory
  *   native net  DATADIR SECONDS PORT TEST... a GnuTLS client against "native serve"
- *   native serve DATADIR PORT                TLS servers on 127.0.0.1:PORT..PORT+3
+ *   native serve DATADIR PORT                TLS servers on 127.0.0.1:PORT..PORT+3, and
+ *                                            a plain TCP peer on PORT+4 (proto.h)
  *
  * Every measurement prints one line "R <test> <value> <unit> <detail>" (detail: the
  * negotiated protocol/suite, or "n/a:<reason>"). bench.exe (bench/bench.c) runs the same
@@ -47,6 +48,14 @@ static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this thread, in seconds (see bench.c's cpu_now). */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -98,7 +107,7 @@ struct test
     int validate;
 };
 
-enum { T_FULL, T_RESUME, T_BULK, T_MEMCTX, T_MEMCRED };
+enum { T_FULL, T_RESUME, T_BULK, T_MEMCTX, T_MEMCRED, T_FLOOR };
 
 static const struct test tests[] =
 {
@@ -116,6 +125,10 @@ static const struct test tests[] =
     { "small-tls12",            T_BULK,   12, 0, NULL, 100, 0 },
     { "mem-ctx",                T_MEMCTX, 12, 0, NULL, 0, 0 },
     { "mem-cred",               T_MEMCRED,12, 0, NULL, 0, 0 },
+    /* net only, without TLS: what the sockets alone cost (size 0: handshake flights) */
+    { "floor-hs",               T_FLOOR,   0, 0, NULL, 0, 0 },
+    { "floor-bulk",             T_FLOOR,   0, 0, NULL, 16384, 0 },
+    { "floor-small",            T_FLOOR,   0, 0, NULL, 100, 0 },
 };
 
 static const struct test *find_test(const char *name)
@@ -222,11 +235,103 @@ struct pair
     struct end c, s;
 };
 
+/* The server's session cache for TLS 1.2 session ids, as secur32.so keeps one per server
+ * credential (engine_server.c): up to 256 sessions, the oldest replaced first, copied in on
+ * store and out on retrieve. */
+#define SCACHE_SLOTS 256
+
+struct scache_entry
+{
+    struct scache_entry *next, *newer;
+    uint8_t key[64];
+    size_t key_size;
+    uint8_t *data;
+    size_t data_size;
+};
+
+struct scache
+{
+    struct scache_entry *buckets[SCACHE_SLOTS];
+    struct scache_entry *oldest, *newest;
+    unsigned int count;
+};
+
+static struct scache_entry **scache_find(struct scache *c, const uint8_t *key, size_t size)
+{
+    uint32_t h = 2166136261u;
+    struct scache_entry **link;
+    size_t i;
+
+    for (i = 0; i < size; i++) h = (h ^ key[i]) * 16777619u;
+    link = &c->buckets[h & (SCACHE_SLOTS - 1)];
+    while (*link && ((*link)->key_size != size || memcmp((*link)->key, key, size))) link = &(*link)->next;
+    return link;
+}
+
+static void scache_drop_oldest(struct scache *c)
+{
+    struct scache_entry *e = c->oldest, **link = scache_find(c, e->key, e->key_size);
+
+    *link = e->next;
+    c->oldest = e->newer;
+    if (!c->oldest) c->newest = NULL;
+    c->count--;
+    gnutls_memset(e->data, 0, e->data_size);
+    free(e->data);
+    free(e);
+}
+
+static int scache_store(void *ptr, gnutls_datum_t key, gnutls_datum_t data)
+{
+    struct scache *c = ptr;
+    struct scache_entry *e, **link;
+
+    if (!key.size || key.size > sizeof(e->key)) return -1;
+    if (*scache_find(c, key.data, key.size)) return 0;  /* ids are random: never seen here */
+    if (c->count >= SCACHE_SLOTS) scache_drop_oldest(c);
+    if (!(e = calloc(1, sizeof(*e))) || !(e->data = malloc(data.size))) abort();
+    memcpy(e->key, key.data, key.size);
+    e->key_size = key.size;
+    memcpy(e->data, data.data, data.size);
+    e->data_size = data.size;
+    link = scache_find(c, key.data, key.size);
+    e->next = *link;
+    *link = e;
+    if (c->newest) c->newest->newer = e;
+    else c->oldest = e;
+    c->newest = e;
+    c->count++;
+    return 0;
+}
+
+static gnutls_datum_t scache_retrieve(void *ptr, gnutls_datum_t key)
+{
+    struct scache *c = ptr;
+    struct scache_entry *e;
+    gnutls_datum_t ret = { NULL, 0 };
+
+    if (key.size && key.size <= sizeof(e->key) && (e = *scache_find(c, key.data, key.size))
+        && (ret.data = gnutls_malloc(e->data_size)))
+    {
+        memcpy(ret.data, e->data, e->data_size);
+        ret.size = e->data_size;
+    }
+    return ret;
+}
+
+static int scache_remove(void *ptr, gnutls_datum_t key)
+{
+    (void)ptr;
+    (void)key;
+    return 0;
+}
+
 struct mem_setup
 {
     gnutls_certificate_credentials_t ccred, scred;
     gnutls_priority_t prio;
     gnutls_datum_t ticket_key;
+    struct scache cache;
     int validate;
 };
 
@@ -238,7 +343,12 @@ static void pair_init(struct pair *p, struct mem_setup *m)
     p->c.in = &p->s2c; p->c.out = &p->c2s;
     p->s.in = &p->c2s; p->s.out = &p->s2c;
     if ((ret = gnutls_init(&p->c.s, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_REKEY)) < 0) die("init", ret);
-    if ((ret = gnutls_init(&p->s.s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_REKEY)) < 0) die("init", ret);
+    /* The server as secur32.so makes it (engine.c session_create): TLS 1.2 resumes by session
+     * id (no TLS 1.2 tickets), one TLS 1.3 ticket sent when the client's Finished arrived
+     * (pair_handshake), post-handshake authentication allowed. */
+    if ((ret = gnutls_init(&p->s.s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_REKEY | GNUTLS_NO_AUTO_SEND_TICKET
+                           | GNUTLS_POST_HANDSHAKE_AUTH | GNUTLS_NO_TICKETS_TLS12)) < 0)
+        die("init", ret);
     gnutls_priority_set(p->c.s, m->prio);
     gnutls_priority_set(p->s.s, m->prio);
     gnutls_credentials_set(p->c.s, GNUTLS_CRD_CERTIFICATE, m->ccred);
@@ -246,6 +356,11 @@ static void pair_init(struct pair *p, struct mem_setup *m)
     gnutls_server_name_set(p->c.s, GNUTLS_NAME_DNS, "localhost", 9);
     if (m->validate) gnutls_session_set_verify_cert(p->c.s, "localhost", 0);
     gnutls_certificate_server_set_request(p->s.s, GNUTLS_CERT_IGNORE);
+    gnutls_db_set_ptr(p->s.s, &m->cache);
+    gnutls_db_set_store_function(p->s.s, scache_store);
+    gnutls_db_set_retrieve_function(p->s.s, scache_retrieve);
+    gnutls_db_set_remove_function(p->s.s, scache_remove);
+    gnutls_db_set_cache_expiration(p->s.s, 10 * 60 * 60);
     gnutls_session_ticket_enable_server(p->s.s, &m->ticket_key);
     gnutls_transport_set_ptr(p->c.s, &p->c);
     gnutls_transport_set_ptr(p->s.s, &p->s);
@@ -281,7 +396,13 @@ static void pair_handshake(struct pair *p)
         if (!sdone)
         {
             ret = gnutls_handshake(p->s.s);
-            if (ret == 0) sdone = 1;
+            if (ret == 0)
+            {
+                sdone = 1;
+                if (gnutls_protocol_get_version(p->s.s) == GNUTLS_TLS1_3
+                    && (ret = gnutls_session_ticket_send(p->s.s, 1, 0)) < 0)
+                    die("ticket send", ret);
+            }
             else if (ret != GNUTLS_E_AGAIN) die("server handshake", ret);
         }
         if (++rounds > 100) die("handshake does not finish", 0);
@@ -310,6 +431,7 @@ static void mem_setup_init(struct mem_setup *m, const struct test *t)
 
 static void mem_setup_free(struct mem_setup *m)
 {
+    while (m->cache.oldest) scache_drop_oldest(&m->cache);
     gnutls_certificate_free_credentials(m->ccred);
     gnutls_certificate_free_credentials(m->scred);
     gnutls_priority_deinit(m->prio);
@@ -321,7 +443,7 @@ static void mem_test(const struct test *t)
     struct mem_setup m;
     struct pair p;
     char desc[256];
-    double start, elapsed;
+    double start, elapsed, cpu_start;
     long n = 0;
 
     mem_setup_init(&m, t);
@@ -337,6 +459,7 @@ static void mem_test(const struct test *t)
             pair_free(&p);
         }
         start = now();
+        cpu_start = cpu_now();
         do
         {
             pair_init(&p, &m);
@@ -354,6 +477,7 @@ static void mem_test(const struct test *t)
             n++;
         } while ((elapsed = now() - start) < seconds);
         printf("R %s %.1f hs/s %s\n", t->name, n / elapsed, desc);
+        printf("T %s %.1f us-cpu/hs\n", t->name, (cpu_now() - cpu_start) / n * 1e6);
         gnutls_free(data.data);
     }
     else if (t->kind == T_BULK)
@@ -439,7 +563,117 @@ static void mem_test(const struct test *t)
     fflush(stdout);
 }
 
-/* ---- network: server ---- */
+/* ---- network: transport ---- */
+
+/* Every TCP end here (client, TLS server, plain server) reads its socket the way bench.exe
+ * does: one recv() takes what the socket has, up to 256 KiB, and GnuTLS gets its records
+ * from that buffer (its own transport reads each record with two recv() calls). Writes go
+ * straight out (one sendmsg() per GnuTLS flush), except in a batch: the records of a SINK
+ * or SOURCE batch are collected and leave in one send(), as bench.exe sends them. */
+struct netbuf
+{
+    int fd;
+    int batching;
+    size_t pos, len, out_len;
+    uint8_t in[4 * 65536];
+    uint8_t out[4 * 65536];
+};
+
+static void netbuf_init(struct netbuf *b, int fd)
+{
+    b->fd = fd;
+    b->batching = 0;
+    b->pos = b->len = b->out_len = 0;
+}
+
+static int send_all(int fd, const void *data, size_t size)
+{
+    const uint8_t *p = data;
+    while (size)
+    {
+        ssize_t n = send(fd, p, size, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        p += n;
+        size -= n;
+    }
+    return 0;
+}
+
+static int netbuf_flush(struct netbuf *b)
+{
+    int ret = send_all(b->fd, b->out, b->out_len);
+    b->out_len = 0;
+    return ret;
+}
+
+/* Refills an empty input buffer: > 0 on success. */
+static ssize_t netbuf_fill(struct netbuf *b)
+{
+    ssize_t n;
+    do n = recv(b->fd, b->in, sizeof(b->in), 0);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+    {
+        b->pos = 0;
+        b->len = n;
+    }
+    return n;
+}
+
+static ssize_t net_pull(gnutls_transport_ptr_t ptr, void *data, size_t size)
+{
+    struct netbuf *b = ptr;
+    ssize_t n;
+
+    if (b->pos == b->len && (n = netbuf_fill(b)) <= 0) return n;
+    if (size > b->len - b->pos) size = b->len - b->pos;
+    memcpy(data, b->in + b->pos, size);
+    b->pos += size;
+    return size;
+}
+
+static int net_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+    struct netbuf *b = ptr;
+    struct pollfd p = { b->fd, POLLIN, 0 };
+
+    if (b->pos < b->len) return 1;
+    return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+static ssize_t net_vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int count)
+{
+    struct netbuf *b = ptr;
+    struct msghdr msg;
+    size_t total = 0;
+    int i;
+
+    if (!b->batching)
+    {
+        memset(&msg, 0, sizeof(msg));
+        msg.msg_iov = (struct iovec *)iov;
+        msg.msg_iovlen = count;
+        return sendmsg(b->fd, &msg, MSG_NOSIGNAL);
+    }
+    for (i = 0; i < count; i++)
+    {
+        if (b->out_len + iov[i].iov_len > sizeof(b->out) && netbuf_flush(b)) return -1;
+        if (iov[i].iov_len > sizeof(b->out)) return -1;
+        memcpy(b->out + b->out_len, iov[i].iov_base, iov[i].iov_len);
+        b->out_len += iov[i].iov_len;
+        total += iov[i].iov_len;
+    }
+    return total;
+}
+
+static void net_transport(gnutls_session_t s, struct netbuf *b)
+{
+    gnutls_transport_set_ptr(s, b);
+    gnutls_transport_set_pull_function(s, net_pull);
+    gnutls_transport_set_pull_timeout_function(s, net_pull_timeout);
+    gnutls_transport_set_vec_push_function(s, net_vec_push);
+}
 
 /* GNUTLS_E_AGAIN also comes back on a blocking socket after a TLS 1.3 post-handshake
  * message (a ticket) was processed: read on. */
@@ -463,6 +697,48 @@ static int recv_exact(gnutls_session_t s, uint8_t *buf, size_t size)
     return 0;
 }
 
+/* count records of size bytes each (one gnutls_record_send per record, as one
+ * EncryptMessage per record in bench.exe), BENCH_BATCH(size) records per send(). */
+static int send_records(gnutls_session_t s, struct netbuf *b, const uint8_t *buf, uint32_t count, uint32_t size)
+{
+    uint32_t i;
+    int ret = 0;
+
+    b->batching = 1;
+    for (i = 0; i < count && !ret; i++)
+    {
+        if (gnutls_record_send(s, buf, size) != (ssize_t)size) ret = -1;
+        else if ((i + 1) % BENCH_BATCH(size) == 0 || i + 1 == count) ret = netbuf_flush(b);
+    }
+    b->batching = 0;
+    b->out_len = 0;
+    return ret;
+}
+
+/* Plain connections: reads size bytes (into out unless NULL). */
+static int plain_read(struct netbuf *b, void *out, uint64_t size)
+{
+    while (size)
+    {
+        size_t n;
+        if (b->pos == b->len && netbuf_fill(b) <= 0) return -1;
+        n = b->len - b->pos < size ? b->len - b->pos : size;
+        if (out)
+        {
+            memcpy(out, b->in + b->pos, n);
+            out = (uint8_t *)out + n;
+        }
+        b->pos += n;
+        size -= n;
+    }
+    return 0;
+}
+
+/* ---- network: server ---- */
+
+static struct netbuf server_buf;
+static uint8_t zeros[65536];
+
 static void serve_one(int fd, gnutls_certificate_credentials_t cred, gnutls_priority_t prio, gnutls_datum_t *key)
 {
     static uint8_t buf[BENCH_MAX_RECORD];
@@ -472,11 +748,12 @@ static void serve_one(int fd, gnutls_certificate_credentials_t cred, gnutls_prio
     uint32_t i;
 
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    netbuf_init(&server_buf, fd);
     gnutls_init(&s, GNUTLS_SERVER);
     gnutls_priority_set(s, prio);
     gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
     gnutls_session_ticket_enable_server(s, key);
-    gnutls_transport_set_int(s, fd);
+    net_transport(s, &server_buf);
     gnutls_handshake_set_timeout(s, 10000);
     do ret = gnutls_handshake(s); while (ret < 0 && !gnutls_error_is_fatal(ret));
     if (ret < 0) goto done;
@@ -496,8 +773,7 @@ static void serve_one(int fd, gnutls_certificate_credentials_t cred, gnutls_prio
         }
         else if (cmd.op == BENCH_OP_SOURCE)
         {
-            for (i = 0; i < cmd.count; i++)
-                if (gnutls_record_send(s, buf, cmd.size) != (ssize_t)cmd.size) goto done;
+            if (send_records(s, &server_buf, buf, cmd.count, cmd.size)) break;
         }
         else break;
     }
@@ -506,9 +782,47 @@ done:
     close(fd);
 }
 
+/* The floor rows' peer: the same commands without TLS. */
+static void serve_plain(int fd)
+{
+    struct bench_command cmd;
+    int one = 1;
+    uint32_t i, per;
+
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    netbuf_init(&server_buf, fd);
+    for (;;)
+    {
+        if (plain_read(&server_buf, &cmd, sizeof(cmd))) break;
+        if (cmd.op == BENCH_OP_PING)
+        {
+            if (send_all(fd, "P", 1)) break;
+        }
+        else if (cmd.op == BENCH_OP_FLIGHT)
+        {
+            if (cmd.size > sizeof(zeros) || plain_read(&server_buf, NULL, cmd.count)
+                || send_all(fd, zeros, cmd.size)) break;
+        }
+        else if (cmd.op == BENCH_OP_SINK)
+        {
+            if (plain_read(&server_buf, NULL, (uint64_t)cmd.count * cmd.size) || send_all(fd, "K", 1)) break;
+        }
+        else if (cmd.op == BENCH_OP_SOURCE)
+        {
+            if (cmd.size > BENCH_MAX_RECORD) break;
+            per = BENCH_BATCH(cmd.size);
+            for (i = 0; i < cmd.count; i += per)
+                if (send_all(fd, zeros, (size_t)(cmd.count - i < per ? cmd.count - i : per) * cmd.size)) goto done;
+        }
+        else break;
+    }
+done:
+    close(fd);
+}
+
 static void serve(int port)
 {
-    struct pollfd fds[BENCH_PORTS];
+    struct pollfd fds[BENCH_PORTS + 1];
     gnutls_certificate_credentials_t creds[BENCH_PORTS];
     gnutls_priority_t prios[BENCH_PORTS];
     gnutls_datum_t key;
@@ -517,13 +831,16 @@ static void serve(int port)
     alarm(1800); /* never outlive a forgotten benchmark */
     signal(SIGPIPE, SIG_IGN);
     if ((ret = gnutls_session_ticket_key_generate(&key)) < 0) die("ticket key", ret);
-    for (i = 0; i < BENCH_PORTS; i++)
+    for (i = 0; i <= BENCH_PORTS; i++)
     {
         struct sockaddr_in sa;
         int one = 1;
 
-        creds[i] = server_creds(i == BENCH_PORT_ECDSA);
-        if ((ret = gnutls_priority_init(&prios[i], bench_port_priority[i], NULL)) < 0) die("priority", ret);
+        if (i < BENCH_PORTS)
+        {
+            creds[i] = server_creds(i == BENCH_PORT_ECDSA);
+            if ((ret = gnutls_priority_init(&prios[i], bench_port_priority[i], NULL)) < 0) die("priority", ret);
+        }
         fds[i].fd = socket(AF_INET, SOCK_STREAM, 0);
         fds[i].events = POLLIN;
         setsockopt(fds[i].fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -537,18 +854,21 @@ static void serve(int port)
     fflush(stdout);
     for (;;)
     {
-        if (poll(fds, BENCH_PORTS, -1) < 0) continue;
-        for (i = 0; i < BENCH_PORTS; i++)
+        if (poll(fds, BENCH_PORTS + 1, -1) < 0) continue;
+        for (i = 0; i <= BENCH_PORTS; i++)
         {
             int fd;
             if (!(fds[i].revents & POLLIN)) continue;
             if ((fd = accept(fds[i].fd, NULL, NULL)) < 0) continue;
-            serve_one(fd, creds[i], prios[i], &key);
+            if (i == BENCH_PORT_PLAIN) serve_plain(fd);
+            else serve_one(fd, creds[i], prios[i], &key);
         }
     }
 }
 
 /* ---- network: client ---- */
+
+static struct netbuf client_buf;
 
 static int connect_to(int port)
 {
@@ -564,10 +884,11 @@ static int connect_to(int port)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     /* Close with a reset: no TIME_WAIT sockets piling up over thousands of handshakes. */
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    netbuf_init(&client_buf, fd);
     return fd;
 }
 
-static gnutls_session_t net_session(int fd, gnutls_certificate_credentials_t cred, gnutls_priority_t prio, int validate)
+static gnutls_session_t net_session(gnutls_certificate_credentials_t cred, gnutls_priority_t prio, int validate)
 {
     gnutls_session_t s;
     gnutls_init(&s, GNUTLS_CLIENT);
@@ -575,7 +896,7 @@ static gnutls_session_t net_session(int fd, gnutls_certificate_credentials_t cre
     gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
     gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
     if (validate) gnutls_session_set_verify_cert(s, "localhost", 0);
-    gnutls_transport_set_int(s, fd);
+    net_transport(s, &client_buf);
     return s;
 }
 
@@ -589,9 +910,97 @@ static void ping(gnutls_session_t s)
     if ((ret = recv_some(s, &c, 1)) != 1) die("pong", ret);
 }
 
+/* One SINK and one SOURCE phase of count records, over TLS (s) or in clear (s NULL). */
+static void bulk_round(gnutls_session_t s, uint32_t count, uint32_t size, double *t_send, double *t_recv)
+{
+    static uint8_t buf[BENCH_MAX_RECORD];
+    struct bench_command cmd = { BENCH_OP_SINK, count, size };
+    uint32_t i, per = BENCH_BATCH(size);
+    double start;
+    char k;
+
+    start = now();
+    if (s)
+    {
+        if (gnutls_record_send(s, &cmd, sizeof(cmd)) != sizeof(cmd)) die("send", 0);
+        if (send_records(s, &client_buf, buf, count, size)) die("send", 0);
+        if (recv_some(s, &k, 1) != 1) die("ack", 0);
+    }
+    else
+    {
+        if (send_all(client_buf.fd, &cmd, sizeof(cmd))) die("send", 0);
+        for (i = 0; i < count; i += per)
+            if (send_all(client_buf.fd, zeros, (size_t)(count - i < per ? count - i : per) * size)) die("send", 0);
+        if (plain_read(&client_buf, &k, 1)) die("ack", 0);
+    }
+    *t_send += now() - start;
+    cmd.op = BENCH_OP_SOURCE;
+    start = now();
+    if (s)
+    {
+        if (gnutls_record_send(s, &cmd, sizeof(cmd)) != sizeof(cmd)) die("send", 0);
+        for (i = 0; i < count; i++)
+            if (recv_exact(s, buf, size)) die("recv", 0);
+    }
+    else
+    {
+        if (send_all(client_buf.fd, &cmd, sizeof(cmd))) die("send", 0);
+        if (plain_read(&client_buf, NULL, (uint64_t)count * size)) die("recv", 0);
+    }
+    *t_recv += now() - start;
+}
+
+/* Bulk rows: an untimed round, then rounds until the time is up. */
+static void bulk_rounds(const struct test *t, gnutls_session_t s, const char *desc)
+{
+    uint32_t count = BENCH_ROUND(t->size);
+    double t_send = 0, t_recv = 0;
+    long rounds = 0;
+
+    bulk_round(s, count, t->size, &t_send, &t_recv);
+    t_send = t_recv = 0;
+    do
+    {
+        bulk_round(s, count, t->size, &t_send, &t_recv);
+        rounds++;
+    } while (t_send + t_recv < seconds);
+    if (t->size >= 1024)
+        printf("R %s %.1f MB/s %s\n", t->name, (double)rounds * count * t->size / (t_send + t_recv) / 1e6, desc);
+    else
+        printf("R %s %.0f msg/s %s\n", t->name, (double)rounds * count / (t_send + t_recv), desc);
+}
+
+/* floor-hs: connect, the flights of a TLS 1.2 handshake in clear, close. */
+static void floor_handshakes(const struct test *t, int port)
+{
+    static uint8_t msg[sizeof(struct bench_command) + 4096];
+    struct bench_command cmd;
+    double start, elapsed;
+    long n = 0;
+    int fd, i;
+
+    start = now();
+    do
+    {
+        fd = connect_to(port);
+        for (i = 0; i < 4; i += 2)
+        {
+            cmd.op = BENCH_OP_FLIGHT;
+            cmd.count = bench_floor_flights[i];
+            cmd.size = bench_floor_flights[i + 1];
+            memcpy(msg, &cmd, sizeof(cmd));
+            if (send_all(fd, msg, sizeof(cmd) + cmd.count)) die("send", 0);
+            if (plain_read(&client_buf, NULL, cmd.size)) die("recv", 0);
+        }
+        close(fd);
+        n++;
+    } while ((elapsed = now() - start) < seconds);
+    printf("R %s %.1f hs/s plain-tcp\n", t->name, n / elapsed);
+}
+
 static void net_test(const struct test *t, int port)
 {
-    gnutls_certificate_credentials_t cred = client_creds(t->validate);
+    gnutls_certificate_credentials_t cred;
     gnutls_priority_t prio;
     gnutls_session_t s;
     char desc[256] = "", prio_str[256];
@@ -600,6 +1009,19 @@ static void net_test(const struct test *t, int port)
     int fd, ret, p = port + bench_port_for(t->ecdsa, t->cipher);
 
     if (t->kind == T_MEMCTX || t->kind == T_MEMCRED) return;
+    if (t->kind == T_FLOOR)
+    {
+        if (!t->size) floor_handshakes(t, port + BENCH_PORT_PLAIN);
+        else
+        {
+            fd = connect_to(port + BENCH_PORT_PLAIN);
+            bulk_rounds(t, NULL, "plain-tcp");
+            close(fd);
+        }
+        fflush(stdout);
+        return;
+    }
+    cred = client_creds(t->validate);
     /* The client offers what our engine offers; the server picks the suite. */
     priority_string(prio_str, sizeof(prio_str), t->proto, NULL);
     if ((ret = gnutls_priority_init(&prio, prio_str, NULL)) < 0) die("priority", ret);
@@ -611,7 +1033,7 @@ static void net_test(const struct test *t, int port)
         if (t->kind == T_RESUME)
         {
             fd = connect_to(p);
-            s = net_session(fd, cred, prio, 0);
+            s = net_session(cred, prio, 0);
             if ((ret = gnutls_handshake(s)) < 0) die("handshake", ret);
             ping(s);
             if (gnutls_session_get_data2(s, &data) < 0) die("session data", 0);
@@ -622,7 +1044,7 @@ static void net_test(const struct test *t, int port)
         do
         {
             fd = connect_to(p);
-            s = net_session(fd, cred, prio, t->validate);
+            s = net_session(cred, prio, t->validate);
             if (data.data) gnutls_session_set_data(s, data.data, data.size);
             if ((ret = gnutls_handshake(s)) < 0) die("handshake", ret);
             if (t->kind == T_RESUME)
@@ -645,45 +1067,13 @@ static void net_test(const struct test *t, int port)
     }
     else if (t->kind == T_BULK)
     {
-        static uint8_t buf[BENCH_MAX_RECORD];
-        struct bench_command cmd;
-        uint32_t count = t->size >= 1024 ? 4096 : 65536, i;
-        double t_send, t_recv;
-        char k;
-
-        /* Scale the volume to the time budget: one short calibration round first. */
-        count = (uint32_t)(count * seconds);
-        if (count < 64) count = 64;
         fd = connect_to(p);
-        s = net_session(fd, cred, prio, 0);
+        s = net_session(cred, prio, 0);
         if ((ret = gnutls_handshake(s)) < 0) die("handshake", ret);
         describe(s, desc, sizeof(desc));
-        cmd.op = BENCH_OP_SINK; cmd.count = count; cmd.size = t->size;
-        start = now();
-        if (gnutls_record_send(s, &cmd, sizeof(cmd)) != sizeof(cmd)) die("send", 0);
-        /* Records go out in batches of up to 64 KiB, one send() each, as bench.exe does. */
-        gnutls_record_cork(s);
-        for (i = 0; i < count; i++)
-        {
-            if (gnutls_record_send(s, buf, t->size) != t->size) die("send", 0);
-            if (((i + 1) % BENCH_BATCH(t->size) == 0 || i + 1 == count)
-                && gnutls_record_uncork(s, GNUTLS_RECORD_WAIT) < 0) die("uncork", 0);
-            else if ((i + 1) % BENCH_BATCH(t->size) == 0 && i + 1 < count) gnutls_record_cork(s);
-        }
-        if ((ret = recv_some(s, &k, 1)) != 1) die("ack", ret);
-        t_send = now() - start;
-        cmd.op = BENCH_OP_SOURCE;
-        start = now();
-        if (gnutls_record_send(s, &cmd, sizeof(cmd)) != sizeof(cmd)) die("send", 0);
-        for (i = 0; i < count; i++)
-            if (recv_exact(s, buf, t->size)) die("recv", 0);
-        t_recv = now() - start;
+        bulk_rounds(t, s, desc);
         gnutls_deinit(s);
         close(fd);
-        if (t->size >= 1024)
-            printf("R %s %.1f MB/s %s\n", t->name, (double)count * t->size / (t_send + t_recv) / 1e6, desc);
-        else
-            printf("R %s %.0f msg/s %s\n", t->name, count / (t_send + t_recv), desc);
     }
     gnutls_priority_deinit(prio);
     gnutls_certificate_free_credentials(cred);
@@ -723,8 +1113,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "native: unknown test %s\n", argv[i]);
             return 2;
         }
-        if (!strcmp(argv[1], "mem")) mem_test(t);
-        else net_test(t, port);
+        if (!strcmp(argv[1], "net")) net_test(t, port);
+        else if (t->kind != T_FLOOR) mem_test(t);
     }
     gnutls_global_deinit();
     return 0;

@@ -8,6 +8,11 @@
  *   SINK    the client then sends count records of size bytes; the server answers "K";
  *   SOURCE  the server sends count records of size bytes.
  * The client ends a connection by closing it.
+ *
+ * Port PORT+BENCH_PORT_PLAIN speaks the same commands without TLS, plus FLIGHT: the
+ * server reads count bytes, then writes size bytes in one send(). The "floor-*" rows use
+ * it to measure the sockets alone (connect, send, recv, close), natively and through
+ * Wine's ws2_32, with the I/O pattern of the TLS rows.
  */
 
 #ifndef BENCH_PROTO_H
@@ -19,10 +24,15 @@
 #define BENCH_OP_PING   1
 #define BENCH_OP_SINK   2
 #define BENCH_OP_SOURCE 3
+#define BENCH_OP_FLIGHT 4
+
+/* floor-hs: the flights of a full TLS 1.2 handshake (client, server, client, server),
+ * sizes close to what the RSA rows exchange. */
+static const uint32_t bench_floor_flights[4] = { 220, 1400, 126, 250 };
 
 #define BENCH_MAX_RECORD 16384
 
-/* Records per send() in a SINK phase: up to 64 KiB of plaintext, at most 64 records. */
+/* Records per send() in SINK and SOURCE phases: up to 64 KiB of plaintext, at most 64 records. */
 #define BENCH_BATCH(size) ((size) >= 65536 / 64 ? 65536 / (size) : 64)
 
 struct bench_command
@@ -41,6 +51,11 @@ enum
     BENCH_PORT_RSA_CHACHA,     /* server-rsa, ChaCha20-Poly1305 only */
     BENCH_PORTS
 };
+#define BENCH_PORT_PLAIN BENCH_PORTS   /* no TLS: the floor rows */
+
+/* Bulk rows: SINK + SOURCE rounds of this many records each (16 MiB of 16 KiB records,
+ * 1.6 MB of 100-byte ones), an untimed one first, then as many as fit in the time. */
+#define BENCH_ROUND(size) ((size) >= 1024 ? 1024u : 16384u)
 
 static const char *const bench_port_priority[BENCH_PORTS] =
 {

@@ -250,7 +250,8 @@ NTSTATUS sg_client_step(struct sg_ctx *ctx, struct sg_handshake_params *params)
         TRACE("final step: resumption data %u of %u, chain %u of %u\n", params->resume_out_size, resume_capacity,
               params->peer_certs_size, chain_capacity);
     }
-    if (resume_region) sg_wipe(resume_region, resume_capacity);
+    /* Only what the engine wrote there (it writes nothing when the data does not fit). */
+    if (resume_region) sg_wipe(resume_region, min(params->resume_out_size, resume_capacity));
     sg_free(resume_region);
     sg_free(chain_region);
     if (!ret && params->status == SG_OK) release_if_idle(ctx);

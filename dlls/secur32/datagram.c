@@ -68,11 +68,6 @@ BOOL sg_dgram_wanted(const CtxtHandle *ctx_handle, ULONG req)
     return !ctx_handle && (req & ISC_REQ_DATAGRAM);  /* ASC_REQ_DATAGRAM has the same value */
 }
 
-BOOL sg_dgram_context(const CtxtHandle *handle)
-{
-    return dgram_ctx(handle) != NULL;
-}
-
 DWORD sg_dgram_sp_protocol(const struct sg_ctx *ctx)
 {
     switch (ctx->info.protocol)
@@ -381,14 +376,12 @@ SECURITY_STATUS sg_dgram_accept_context(CredHandle *cred_handle, CtxtHandle *ctx
 }
 
 /* One record, which is one datagram: STREAM_HEADER, DATA, STREAM_TRAILER as in stream mode. */
-SECURITY_STATUS sg_dgram_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc *message, ULONG seq)
+SECURITY_STATUS sg_dgram_encrypt_message(struct sg_ctx *ctx, ULONG qop, SecBufferDesc *message, ULONG seq)
 {
     SecBuffer *header, *data, *trailer;
     SECURITY_STATUS status;
-    struct sg_ctx *ctx;
 
-    TRACE("%p %#lx %p %lu\n", handle, qop, message, seq);
-    if ((status = sg_ctx_usable(dgram_ctx(handle), &ctx))) return status;
+    if ((status = sg_ctx_usable(ctx, &ctx))) return status;
     if (!message || !message->pBuffers) return SEC_E_INVALID_TOKEN;
     if (!sg_find_record_buffers(message, &header, &data, &trailer)) return SEC_E_INVALID_TOKEN;
     if (data->cbBuffer > ctx->info.max_message)
@@ -402,17 +395,15 @@ SECURITY_STATUS sg_dgram_encrypt_message(CtxtHandle *handle, ULONG qop, SecBuffe
 }
 
 /* The first record of a datagram, opened in place. */
-SECURITY_STATUS sg_dgram_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, ULONG seq, ULONG *qop)
+SECURITY_STATUS sg_dgram_decrypt_message(struct sg_ctx *ctx, SecBufferDesc *message, ULONG seq, ULONG *qop)
 {
     struct sg_decrypt_params params = { 0 };
     SECURITY_STATUS status;
-    struct sg_ctx *ctx;
     SecBuffer *data;
     BYTE *base;
     ULONG total;
 
-    TRACE("%p %p %lu %p\n", handle, message, seq, qop);
-    if ((status = sg_ctx_usable(dgram_ctx(handle), &ctx))) return status;
+    if ((status = sg_ctx_usable(ctx, &ctx))) return status;
     if (!message || !message->pBuffers) return SEC_E_INVALID_TOKEN;
     if (!(data = sg_find_buffer(message, SECBUFFER_DATA, 0)) || !data->pvBuffer) return SEC_E_INVALID_TOKEN;
     base = data->pvBuffer;

@@ -61,6 +61,43 @@ BOOL sg_is_ip_literal(const WCHAR *name)
     return TRUE;
 }
 
+/* Idle staging areas of SCRATCH_INITIAL bytes, wiped, for the next handshake to take: a
+ * connection needs one only while its handshake runs, and allocating and freeing 16 KiB
+ * twice per handshake showed in the profile of resumed handshakes. */
+#define SCRATCH_SPARES 4
+static BYTE *scratch_spares[SCRATCH_SPARES];
+
+static BYTE *take_spare_scratch(void)
+{
+    BYTE *spare;
+    unsigned int i;
+
+    for (i = 0; i < SCRATCH_SPARES; i++)
+        if (scratch_spares[i] && (spare = InterlockedExchangePointer((void **)&scratch_spares[i], NULL)))
+            return spare;
+    return NULL;
+}
+
+/* The context's staging area goes: back to the spares when it is a clean one of the usual
+ * size (a TLS context's steps wipe what they staged, see scratch_done; datagram.c's keep
+ * data between calls and are wiped here). */
+static void scratch_release(struct sg_ctx *ctx)
+{
+    unsigned int i;
+
+    if (!ctx->scratch) return;
+    if (ctx->datagram) sg_wipe(ctx->scratch, ctx->scratch_size);
+    else if (ctx->scratch_size == SCRATCH_INITIAL)
+    {
+        for (i = 0; i < SCRATCH_SPARES; i++)
+            if (!InterlockedCompareExchangePointer((void **)&scratch_spares[i], ctx->scratch, NULL)) break;
+        if (i < SCRATCH_SPARES) ctx->scratch = NULL;
+    }
+    sg_free(ctx->scratch);
+    ctx->scratch = NULL;
+    ctx->scratch_size = 0;
+}
+
 /* Also frees DTLS contexts (datagram.c), which stay out of the session cache. */
 void sg_ctx_destroy(struct sg_ctx *ctx)
 {
@@ -75,8 +112,7 @@ void sg_ctx_destroy(struct sg_ctx *ctx)
     sg_cred_release(ctx->cred);
     sg_free(ctx->target);
     sg_client_step_free(ctx);
-    if (ctx->scratch) sg_wipe(ctx->scratch, ctx->scratch_size);
-    sg_free(ctx->scratch);
+    scratch_release(ctx);
     sg_free(ctx);
 }
 
@@ -84,7 +120,7 @@ static SECURITY_STATUS ctx_create(struct sg_cred *cred, BOOL server, const WCHAR
 {
     struct sg_session_create_params params = { 0 };
     struct sg_ctx *ctx;
-    char *sni = NULL;
+    char *sni = NULL, sni_buf[256];
     int len = 0;
 
     if (!(ctx = sg_alloc_zero(sizeof(*ctx)))) return SEC_E_INSUFFICIENT_MEMORY;
@@ -100,14 +136,15 @@ static SECURITY_STATUS ctx_create(struct sg_cred *cred, BOOL server, const WCHAR
     if (!server && ctx->target && !sg_is_ip_literal(ctx->target))
     {
         len = WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, NULL, 0, NULL, NULL);
-        if (len > 1 && (sni = sg_alloc(len))) WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, sni, len, NULL, NULL);
+        if (len > 1 && (sni = len <= (int)sizeof(sni_buf) ? sni_buf : sg_alloc(len)))
+            WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, sni, len, NULL, NULL);
     }
     params.cred = cred->unix_cred;
     params.flags = server ? SG_SESSION_SERVER : 0;
     params.server_name = (ULONG_PTR)sni;
     params.server_name_size = sni ? len - 1 : 0;
     if (sg_unix_call(unix_session_create, &params)) params.status = SG_ERR_INTERNAL;
-    sg_free(sni);
+    if (sni != sni_buf) sg_free(sni);
     if (params.status != SG_OK)
     {
         WARN("engine session creation failed: %u\n", params.status);
@@ -124,11 +161,30 @@ static BOOL scratch_reserve(struct sg_ctx *ctx, ULONG size)
     BYTE *grown;
 
     if (ctx->scratch_size >= size) return TRUE;
+    if (!ctx->scratch && size <= SCRATCH_INITIAL && (grown = take_spare_scratch()))
+    {
+        ctx->scratch = grown;
+        ctx->scratch_size = SCRATCH_INITIAL;
+        return TRUE;
+    }
     if (size > SCRATCH_MAX || !(grown = sg_alloc(size))) return FALSE;
     sg_free(ctx->scratch);
     ctx->scratch = grown;
     ctx->scratch_size = size;
     return TRUE;
+}
+
+/* The end of a step that staged written bytes of token in the scratch area: they are wiped
+ * (only those: wiping the whole area, 16 KiB a byte at a time, cost more than a resumed
+ * handshake's own work), so the area never holds anything between calls. An established
+ * context does not keep the area at all (16 KiB per connection) until a later step
+ * reserves it again. */
+static void scratch_done(struct sg_ctx *ctx, ULONG written)
+{
+    if (!ctx->scratch) return;
+    sg_wipe(ctx->scratch, min(written, ctx->scratch_size));
+    if (ctx->state == SG_CTX_HANDSHAKE || ctx->datagram) return;
+    scratch_release(ctx);
 }
 
 static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, SecBufferDesc *output, BOOL allocate)
@@ -137,6 +193,7 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
     SecBuffer *token = input ? sg_find_buffer(input, SECBUFFER_TOKEN, 0) : NULL;
     SecBuffer *spare;
     SECURITY_STATUS status, write_status;
+    ULONG written;
 
     if (token && token->cbBuffer && !token->pvBuffer) return SEC_E_INVALID_TOKEN;
     if (!scratch_reserve(ctx, SCRATCH_INITIAL)) return SEC_E_INSUFFICIENT_MEMORY;
@@ -164,6 +221,7 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
         params.output_size = fetch.output_size;
     }
 
+    written = params.output_size <= ctx->scratch_size ? params.output_size : 0;
     status = sg_status_from_engine(params.status);
     if (!ctx->server) status = sg_client_status_from_alert(status, params.alert);
     /* A client that received a fatal alert returns the status Windows ties to that alert. */
@@ -173,6 +231,7 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
     if (status == SEC_E_INCOMPLETE_MESSAGE)
     {
         if (spare) sg_set_spare(spare, SECBUFFER_MISSING, params.missing);
+        scratch_done(ctx, written);
         return status;
     }
     if ((status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED) && token && spare
@@ -191,15 +250,7 @@ static SECURITY_STATUS handshake_step(struct sg_ctx *ctx, SecBufferDesc *input, 
         write_status = sg_write_token(output, allocate, ctx->scratch, params.output_size);
     if (write_status && !FAILED(status)) status = write_status;
     if (FAILED(status)) ctx->state = SG_CTX_FAILED;
-    /* An established context needs no staging area (16 KiB) until a later step, which
-     * reserves it again first: do not keep it for the life of every connection. */
-    if (status == SEC_E_OK && !ctx->datagram && ctx->scratch)
-    {
-        sg_wipe(ctx->scratch, ctx->scratch_size);
-        sg_free(ctx->scratch);
-        ctx->scratch = NULL;
-        ctx->scratch_size = 0;
-    }
+    scratch_done(ctx, written);
     return status;
 }
 
@@ -220,7 +271,9 @@ static SECURITY_STATUS shutdown_step(struct sg_ctx *ctx, SecBufferDesc *output, 
         return sg_status_from_engine(params.status);
     }
     if (params.output_size > ctx->scratch_size) return SEC_E_INTERNAL_ERROR; /* an alert always fits */
-    if ((status = sg_write_token(output, allocate, ctx->scratch, params.output_size))) return status;
+    status = sg_write_token(output, allocate, ctx->scratch, params.output_size);
+    scratch_done(ctx, params.output_size);
+    if (status) return status;
     ctx->shutdown_pending = FALSE;
     ctx->close_sent = TRUE;
     ctx->state = SG_CTX_CLOSED;
@@ -257,7 +310,9 @@ static SECURITY_STATUS alert_step(struct sg_ctx *ctx, SecBufferDesc *output, BOO
         return sg_status_from_engine(params.status);
     }
     if (params.output_size > ctx->scratch_size) return SEC_E_INTERNAL_ERROR; /* an alert always fits */
-    if ((status = sg_write_token(output, allocate, ctx->scratch, params.output_size))) return status;
+    status = sg_write_token(output, allocate, ctx->scratch, params.output_size);
+    scratch_done(ctx, params.output_size);
+    if (status) return status;
     TRACE("alert %lu/%lu, %u bytes\n", ctx->alert_type, ctx->alert_number, params.output_size);
     if (ctx->alert_type == TLS1_ALERT_FATAL || ctx->alert_number == 0 /* close_notify */)
     {
@@ -274,6 +329,7 @@ static SECURITY_STATUS pending_output_step(struct sg_ctx *ctx, SecBufferDesc *in
     struct sg_fetch_output_params fetch = { 0 };
     SecBuffer *token = input ? sg_find_buffer(input, SECBUFFER_TOKEN, 0) : NULL;
     SecBuffer *spare;
+    SECURITY_STATUS status;
 
     if (!scratch_reserve(ctx, SCRATCH_INITIAL)) return SEC_E_INSUFFICIENT_MEMORY;
     fetch.session = ctx->session;
@@ -294,7 +350,9 @@ static SECURITY_STATUS pending_output_step(struct sg_ctx *ctx, SecBufferDesc *in
         sg_set_spare(spare, SECBUFFER_EXTRA, token->cbBuffer);
     TRACE("post-handshake token of %u bytes, %lu input bytes returned as extra\n", fetch.output_size,
           token ? token->cbBuffer : 0);
-    return sg_write_token(output, allocate, ctx->scratch, fetch.output_size);
+    status = sg_write_token(output, allocate, ctx->scratch, fetch.output_size);
+    scratch_done(ctx, fetch.output_size);
+    return status;
 }
 
 static ULONG input_size(SecBufferDesc *input)

@@ -44,15 +44,14 @@ SECURITY_STATUS sg_encrypt_record(struct sg_ctx *ctx, enum sg_unix_call call, Se
     return SEC_E_OK;
 }
 
-SECURITY_STATUS sg_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc *message, ULONG seq)
+/* ctx: the object of a context handle the caller pinned and locked (sspi.c). */
+SECURITY_STATUS sg_encrypt_message(struct sg_ctx *ctx, ULONG qop, SecBufferDesc *message, ULONG seq)
 {
     SecBuffer *header, *data, *trailer;
     SECURITY_STATUS status;
-    struct sg_ctx *ctx;
 
-    TRACE("%p %#lx %p %lu\n", handle, qop, message, seq);
-    if (sg_dgram_context(handle)) return sg_dgram_encrypt_message(handle, qop, message, seq);  /* DTLS: datagram.c */
-    if ((status = sg_ctx_usable(sg_handle_get(SG_HANDLE_CTX, handle), &ctx))) return status;
+    if (ctx->datagram) return sg_dgram_encrypt_message(ctx, qop, message, seq);  /* DTLS: datagram.c */
+    if ((status = sg_ctx_usable(ctx, &ctx))) return status;
     if (!message || !message->pBuffers) return SEC_E_INVALID_TOKEN;
     if (!sg_find_record_buffers(message, &header, &data, &trailer))
     {
@@ -74,18 +73,17 @@ static void report_record(SecBufferDesc *message, BYTE *base, ULONG total, const
     sg_report_record(message, base, total, params->consumed, params->data_offset, params->data_size, TRUE);
 }
 
-SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, ULONG seq, ULONG *qop)
+/* ctx: the object of a context handle the caller pinned and locked (sspi.c). */
+SECURITY_STATUS sg_decrypt_message(struct sg_ctx *ctx, SecBufferDesc *message, ULONG seq, ULONG *qop)
 {
     struct sg_decrypt_params params = { 0 };
     SECURITY_STATUS status;
-    struct sg_ctx *ctx;
     SecBuffer *data;
     BYTE *base;
     ULONG total;
 
-    TRACE("%p %p %lu %p\n", handle, message, seq, qop);
-    if (sg_dgram_context(handle)) return sg_dgram_decrypt_message(handle, message, seq, qop);  /* DTLS: datagram.c */
-    if ((status = sg_ctx_usable(sg_handle_get(SG_HANDLE_CTX, handle), &ctx))) return status;
+    if (ctx->datagram) return sg_dgram_decrypt_message(ctx, message, seq, qop);  /* DTLS: datagram.c */
+    if ((status = sg_ctx_usable(ctx, &ctx))) return status;
     if (!message || !message->pBuffers) return SEC_E_INVALID_TOKEN;
     if (!(data = sg_find_buffer(message, SECBUFFER_DATA, 0)) || !data->pvBuffer) return SEC_E_INVALID_TOKEN;
     base = data->pvBuffer;

@@ -80,12 +80,24 @@ static BOOL bad_region(const SecBuffer *buffer)
 }
 
 /* EncryptMessage's STREAM_HEADER, DATA and STREAM_TRAILER; FALSE when one is missing or
- * has a size without memory. */
+ * has a size without memory. The caller checked message and message->pBuffers. */
 BOOL sg_find_record_buffers(SecBufferDesc *message, SecBuffer **header, SecBuffer **data, SecBuffer **trailer)
 {
-    *header = sg_find_buffer(message, SECBUFFER_STREAM_HEADER, 0);
-    *data = sg_find_buffer(message, SECBUFFER_DATA, 0);
-    *trailer = sg_find_buffer(message, SECBUFFER_STREAM_TRAILER, 0);
+    ULONG i;
+
+    /* One pass; the first buffer of each type counts, as with sg_find_buffer. */
+    *header = *data = *trailer = NULL;
+    for (i = 0; i < message->cBuffers; i++)
+    {
+        SecBuffer *buffer = &message->pBuffers[i];
+
+        switch (buffer->BufferType & ~SECBUFFER_ATTRMASK)
+        {
+        case SECBUFFER_STREAM_HEADER:  if (!*header) *header = buffer; break;
+        case SECBUFFER_DATA:           if (!*data) *data = buffer; break;
+        case SECBUFFER_STREAM_TRAILER: if (!*trailer) *trailer = buffer; break;
+        }
+    }
     return *header && *data && *trailer && !bad_region(*header) && !bad_region(*data) && !bad_region(*trailer);
 }
 

@@ -119,7 +119,7 @@ typedef void (*sg_handle_destructor)(void *object);
  * even when the handle is freed meanwhile, and a context's pins are taken one at a time. */
 struct sg_pin
 {
-    struct sg_handle_entry *entry;
+    struct sg_handle_slot *slot;
     enum sg_handle_kind kind;  /* 0 when nothing is pinned */
     void *object;
     BOOL locked;               /* the context's lock is held */
@@ -231,23 +231,23 @@ void sg_report_record(SecBufferDesc *message, BYTE *base, ULONG total, ULONG con
 void sg_report_missing(SecBufferDesc *message, ULONG missing);
 
 /* record.c */
-SECURITY_STATUS sg_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc *message, ULONG seq);
-SECURITY_STATUS sg_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, ULONG seq, ULONG *qop);
+/* The message calls take the context object sspi.c pinned and locked for them. */
+SECURITY_STATUS sg_encrypt_message(struct sg_ctx *ctx, ULONG qop, SecBufferDesc *message, ULONG seq);
+SECURITY_STATUS sg_decrypt_message(struct sg_ctx *ctx, SecBufferDesc *message, ULONG seq, ULONG *qop);
 SECURITY_STATUS sg_ctx_usable(struct sg_ctx *ctx, struct sg_ctx **ret);
 SECURITY_STATUS sg_encrypt_record(struct sg_ctx *ctx, enum sg_unix_call call, SecBuffer *header, SecBuffer *data,
                                   SecBuffer *trailer);
 
 /* datagram.c: DTLS contexts. */
 BOOL sg_dgram_wanted(const CtxtHandle *ctx_handle, ULONG req);
-BOOL sg_dgram_context(const CtxtHandle *handle);
 SECURITY_STATUS sg_dgram_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, const WCHAR *target,
                                             ULONG req, SecBufferDesc *input, CtxtHandle *new_handle,
                                             SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry);
 SECURITY_STATUS sg_dgram_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, SecBufferDesc *input,
                                         ULONG req, CtxtHandle *new_handle, SecBufferDesc *output, ULONG *attrs,
                                         TimeStamp *expiry);
-SECURITY_STATUS sg_dgram_encrypt_message(CtxtHandle *handle, ULONG qop, SecBufferDesc *message, ULONG seq);
-SECURITY_STATUS sg_dgram_decrypt_message(CtxtHandle *handle, SecBufferDesc *message, ULONG seq, ULONG *qop);
+SECURITY_STATUS sg_dgram_encrypt_message(struct sg_ctx *ctx, ULONG qop, SecBufferDesc *message, ULONG seq);
+SECURITY_STATUS sg_dgram_decrypt_message(struct sg_ctx *ctx, SecBufferDesc *message, ULONG seq, ULONG *qop);
 SECURITY_STATUS sg_dgram_mtu_attribute(CtxtHandle *handle, void *buffer, ULONG size, BOOL set);
 DWORD sg_dgram_sp_protocol(const struct sg_ctx *ctx);
 SECURITY_STATUS sg_dgram_srtp_parameters(struct sg_ctx *ctx, void *buffer);

@@ -125,6 +125,10 @@ SECURITY_STATUS sg_server_session_setup(struct sg_ctx *ctx, ULONG req, SecBuffer
     if ((status = find_alpn_list(input, &ids, &size))) return status;
     params.session = ctx->session;
     params.flags = (req & ASC_REQ_MUTUAL_AUTH) ? SG_SESSION_SERVER_REQUEST_CERT : 0;
+    /* A new session already asks for no certificate and selects no protocol: without
+     * either there is nothing to set (one unix call less per connection). A later request
+     * (sg_server_request_certificate) sets what it needs itself. */
+    if (!params.flags && !size) return SEC_E_OK;
     params.alpn = (ULONG_PTR)ids;
     params.alpn_size = size;
     if (sg_unix_call(unix_session_set_server, &params))

@@ -143,6 +143,9 @@ void sg_session_cache_store(struct sg_ctx *ctx)
         if (!data) return;
         final = ctx->info.protocol != SG_PROTO_TLS1_3;
     }
+    /* A resumed TLS 1.0-1.2 session is the cached one (the final step brings data only when
+     * the server renewed its ticket). */
+    else if (ctx->info.resumed && ctx->info.protocol != SG_PROTO_TLS1_3) return;
     else if (already_cached(ctx)) return;
     else if (!(data = fetch_resume_data(ctx, &size))) return;
     if (!(entry = sg_alloc_zero(sizeof(*entry))) || !(entry->target = sg_strdupW(ctx->target)))

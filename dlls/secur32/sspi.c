@@ -819,8 +819,8 @@ static SECURITY_STATUS message_call(enum message_op op, CtxtHandle *context, Sec
 
     if (sg_handle_pin(context, TRUE, &pin) == SG_HANDLE_CTX)
     {
-        if (op == MESSAGE_ENCRYPT) status = sg_encrypt_message(context, qop_in, message, seq);
-        else if (op == MESSAGE_DECRYPT) status = sg_decrypt_message(context, message, seq, qop_out);
+        if (op == MESSAGE_ENCRYPT) status = sg_encrypt_message(pin.object, qop_in, message, seq);
+        else if (op == MESSAGE_DECRYPT) status = sg_decrypt_message(pin.object, message, seq, qop_out);
         else status = SEC_E_UNSUPPORTED_FUNCTION;
     }
     else if (!(object = lsa_context(&pin))) status = SEC_E_INVALID_HANDLE;

@@ -237,7 +237,8 @@ struct sg_handshake_params
     uint64_t resume_out;      /* in: region for the session's resumption data (as unix_session_get_resume) */
     uint64_t peer_certs;      /* in: region for the peer's chain (as unix_get_peer_certs) */
     uint32_t peer_certs_capacity;
-    uint32_t resume_out_size; /* out, SG_OK: resumption data size, 0 for none (no TLS 1.3 ticket yet) */
+    uint32_t resume_out_size; /* out, SG_OK: resumption data size, 0 for none (no TLS 1.3 ticket yet)
+                               * or nothing new (a resumed TLS 1.0-1.2 session without a new ticket) */
     uint32_t peer_certs_size; /* out, SG_OK: chain size, 0 if the peer sent none */
     uint32_t peer_certs_count; /* out, SG_OK */
 };

@@ -159,6 +159,44 @@ static void test_freed_and_wrong_kind(void)
     }
 }
 
+/* A freed handle stays dead when the next handle of its kind is made right after it (ours
+ * then takes the same table slot with a new generation). Windows may hand out the same
+ * value again, which is then simply the new handle. */
+static void test_freed_then_replaced(void)
+{
+    static const WCHAR *const packages[] = { L"Schannel", L"NTLM", L"Negotiate" };
+    unsigned int i, round;
+
+    for (i = 0; i < ARRAY_SIZE(packages); i++)
+    {
+        for (round = 0; round < 3; round++)
+        {
+            CredHandle first, second, copy;
+            char what[64];
+
+            if (!acquire(packages[i], SECPKG_CRED_OUTBOUND, &first)) break;
+            copy = first;
+            ok(FreeCredentialsHandle(&first) == SEC_E_OK, "%s: credentials not freed\n", wine_dbgstr_w(packages[i]));
+            if (!acquire(packages[i], SECPKG_CRED_OUTBOUND, &second)) break;
+            if (!memcmp(&copy, &second, sizeof(copy)))
+            {
+                ok(broken(TRUE), "%s: the freed handle value came back\n", wine_dbgstr_w(packages[i]));
+                ok(FreeCredentialsHandle(&second) == SEC_E_OK, "%s: new credentials not freed\n",
+                   wine_dbgstr_w(packages[i]));
+                continue;
+            }
+            sprintf(what, "%s credentials freed before a new acquire", wine_dbgstr_w(packages[i]));
+            check_bad_credentials(&copy, what);
+            check_bad_context(&copy, what);
+            /* The stale calls left the new handle alone. */
+            ok(FreeCredentialsHandle(&second) == SEC_E_OK, "%s: new credentials not freed\n",
+               wine_dbgstr_w(packages[i]));
+            ok(FreeCredentialsHandle(&second) == SEC_E_INVALID_HANDLE, "%s: new credentials freed twice\n",
+               wine_dbgstr_w(packages[i]));
+        }
+    }
+}
+
 /* A context of one package with a credential of another. */
 static void test_mixed_packages(void)
 {
@@ -237,6 +275,7 @@ START_TEST(badhandles)
     load_sspicli();
     test_null_and_garbage();
     test_freed_and_wrong_kind();
+    test_freed_then_replaced();
     test_mixed_packages();
     test_null_arguments();
 }

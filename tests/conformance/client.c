@@ -396,6 +396,18 @@ static void test_connections(void)
     ok(info.dwFlags & SSL_SESSION_RECONNECT, "second connection not resumed: flags %#lx\n", info.dwFlags);
     close_pair(&client, &server);
 
+    /* A resumed session stays in the cache: the third connection resumes it again (a TLS 1.2
+     * server echoes the session id it resumes). */
+    status = connect_pair(&client_handle, &server_handle, &client, &server);
+    ok(status == SEC_E_OK, "third connection: %08lx\n", status);
+    memset(&info, 0xcc, sizeof(info));
+    status = QueryContextAttributesW(&client.ctx, SECPKG_ATTR_SESSION_INFO, &info);
+    ok(status == SEC_E_OK, "SESSION_INFO returned %08lx\n", status);
+    ok(info.dwFlags & SSL_SESSION_RECONNECT, "third connection not resumed: flags %#lx\n", info.dwFlags);
+    ok(info.cbSessionId == first_id_size && !memcmp(info.rgbSessionId, first_id, first_id_size),
+       "third connection: session id of %lu bytes, first %lu\n", info.cbSessionId, first_id_size);
+    close_pair(&client, &server);
+
     status = connect_pair(&client_handle2, &server_handle, &client, &server);
     ok(status == SEC_E_OK, "other credential: %08lx\n", status);
     memset(&info, 0xcc, sizeof(info));

@@ -8,12 +8,15 @@
  * Usage: engine_test [test-data-dir]   (default: $SG_TEST_DATA, else tests/data)
  */
 
+#include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "../../dlls/secur32/unix/engine.h"
@@ -1154,6 +1157,95 @@ static int cache_handshake(uint64_t ccred, uint64_t scred, const struct bytes *r
     return resumed;
 }
 
+/* A TLS 1.2 handshake driven as the PE side drives a client: unix_client_handshake, with a
+ * region for the resumption data from the second step on. Returns the final step's
+ * resume_out_size (-1 on failure); *resumed tells whether the session was resumed. */
+static int client_region_handshake(uint64_t ccred, uint64_t scred, const struct bytes *resume, struct bytes *data,
+                                   int *resumed)
+{
+    static uint8_t token[65536], region[16384];
+    struct sg_handshake_params p;
+    struct pair pr;
+    int i, result = -1, sdone = 0;
+
+    memset(&pr, 0, sizeof(pr));
+    pr.client = create_session(ccred, 0, "localhost");
+    pr.server = create_session(scred, SG_SESSION_SERVER, NULL);
+    for (i = 0; i < 10 && result < 0; i++)
+    {
+        memset(&p, 0, sizeof(p));
+        p.session = pr.client;
+        p.input = pr.s2c.len ? addr(pr.s2c.data) : 0;
+        p.input_size = pr.s2c.len;
+        p.output = addr(token);
+        p.output_capacity = sizeof(token);
+        if (!i && resume)
+        {
+            p.resume = addr(resume->data);
+            p.resume_size = resume->len;
+        }
+        if (i)
+        {
+            p.resume_out = addr(region);
+            p.resume_out_capacity = sizeof(region);
+        }
+        ok(call(unix_client_handshake, &p) == 0, "client step %d failed\n", i);
+        if (p.status != SG_OK && p.status != SG_CONTINUE) break;
+        bytes_drop(&pr.s2c, p.consumed);
+        bytes_append(&pr.c2s, token, p.output_size);
+        if (p.status == SG_OK)
+        {
+            result = p.resume_out_size;
+            *resumed = p.info.resumed;
+            if (data && p.resume_out_size <= sizeof(region)) bytes_append(data, region, p.resume_out_size);
+        }
+        if (!sdone && pr.c2s.len)
+        {
+            struct sg_handshake_params sp = step(pr.server, &pr.c2s, &pr.s2c, 65536);
+            if (sp.status == SG_OK) sdone = 1;
+            else if (sp.status != SG_CONTINUE) break;
+        }
+    }
+    pair_free(&pr);
+    return result;
+}
+
+/* The final client step reports resumption data, except for a resumed TLS 1.2 session (no
+ * new ticket: the data would be what the client offered), which SESSION_INFO and the PE
+ * side's cache keep using. */
+static void test_resume_out(void)
+{
+    struct sg_cred_server_params sp;
+    struct bytes first = { NULL, 0 }, again = { NULL, 0 };
+    uint64_t scred, ccred;
+    uint32_t status;
+    int resumed = -1, size;
+
+    scred = create_cred(SG_CRED_SERVER, SG_PROTO_TLS1_2, &ecdsa_chain, SG_KEY_EC_COMPONENTS, &ecdsa_key, &status);
+    ccred = create_cred(SG_CRED_CLIENT, SG_PROTO_TLS1_2, NULL, SG_KEY_NONE, NULL, &status);
+    if (!scred || !ccred) return;
+    memset(&sp, 0, sizeof(sp));
+    sp.cred = scred;
+    ok(call(unix_cred_set_server, &sp) == 0 && sp.status == SG_OK, "set_server: %u\n", sp.status);
+
+    size = client_region_handshake(ccred, scred, NULL, &first, &resumed);
+    ok(size > 0 && resumed == 0 && first.len == (size_t)size, "full handshake: %d bytes, resumed %d\n", size, resumed);
+    if (size > 0)
+    {
+        resumed = -1;
+        size = client_region_handshake(ccred, scred, &first, &again, &resumed);
+        ok(size == 0 && resumed == 1 && !again.len, "resumed handshake: %d bytes, resumed %d\n", size, resumed);
+        /* The data offered the first time still resumes. */
+        resumed = -1;
+        size = client_region_handshake(ccred, scred, &first, NULL, &resumed);
+        ok(size == 0 && resumed == 1, "second resumption: %d bytes, resumed %d\n", size, resumed);
+    }
+    bytes_free(&first);
+    bytes_free(&again);
+    free_cred(ccred);
+    free_cred(scred);
+}
+
 static void test_session_cache(void)
 {
     enum { SLOTS = 256, EXTRA = 4 };
@@ -1185,6 +1277,828 @@ static void test_session_cache(void)
     for (i = 0; i < SLOTS + EXTRA; i++) bytes_free(&data[i]);
     free_cred(ccred);
     free_cred(scred);
+}
+
+/* ---- the record fast path (engine_fastrec.c) against a plain GnuTLS peer ---- */
+
+struct peer
+{
+    gnutls_session_t tls;
+    gnutls_certificate_credentials_t cred;
+    gnutls_datum_t ticket_key;
+    struct bytes in;                /* engine -> peer, not read yet */
+    struct bytes out;               /* peer -> engine, not read yet */
+    uint64_t session;               /* the engine session */
+    struct sg_session_info info;
+    int engine_server;
+};
+
+static ssize_t peer_push(gnutls_transport_ptr_t ptr, const void *data, size_t size)
+{
+    struct peer *p = ptr;
+    bytes_append(&p->out, data, size);
+    return size;
+}
+
+static ssize_t peer_pull(gnutls_transport_ptr_t ptr, void *data, size_t size)
+{
+    struct peer *p = ptr;
+    if (!p->in.len)
+    {
+        gnutls_transport_set_errno(p->tls, EAGAIN);
+        return -1;
+    }
+    if (size > p->in.len) size = p->in.len;
+    memcpy(data, p->in.data, size);
+    bytes_drop(&p->in, size);
+    return size;
+}
+
+/* Hands the engine's pending output (alerts, a KeyUpdate reply) to the peer. */
+static void output_to_peer(struct peer *p)
+{
+    struct sg_fetch_output_params f;
+    static uint8_t buf[65536];
+
+    memset(&f, 0, sizeof(f));
+    f.session = p->session;
+    f.output = addr(buf);
+    f.output_capacity = sizeof(buf);
+    ok(call(unix_fetch_output, &f) == 0 && f.status == SG_OK, "fetch_output: status %u\n", f.status);
+    bytes_append(&p->in, buf, f.output_size);
+}
+
+/* Both sides run handshake steps until they are done (a first handshake or a renegotiation). */
+static int peer_handshake(struct peer *p, int engine_first)
+{
+    int edone = 0, pdone = 0, i, ret;
+
+    for (i = 0; i < 20 && !(edone && pdone); i++)
+    {
+        if (!edone && (p->out.len || (engine_first && !i)))
+        {
+            struct sg_handshake_params h = step(p->session, &p->out, &p->in, 65536);
+            if (h.status == SG_OK)
+            {
+                edone = 1;
+                p->info = h.info;
+            }
+            else if (h.status != SG_CONTINUE)
+            {
+                ok(0, "engine handshake step: status %u error %d alert %u\n", h.status, h.library_error, h.alert);
+                return 0;
+            }
+        }
+        if (!pdone)
+        {
+            ret = gnutls_handshake(p->tls);
+            if (!ret) pdone = 1;
+            else if (ret != GNUTLS_E_AGAIN)
+            {
+                ok(0, "peer handshake: %s\n", gnutls_strerror(ret));
+                return 0;
+            }
+        }
+    }
+    ok(edone && pdone, "handshake with the peer did not finish: engine %d peer %d\n", edone, pdone);
+    return edone && pdone;
+}
+
+static void peer_free(struct peer *p)
+{
+    if (p->session) free_session(p->session);
+    if (p->tls) gnutls_deinit(p->tls);
+    if (p->cred) gnutls_certificate_free_credentials(p->cred);
+    if (p->ticket_key.data) gnutls_free(p->ticket_key.data);
+    bytes_free(&p->in);
+    bytes_free(&p->out);
+    memset(p, 0, sizeof(*p));
+}
+
+/* An engine session (server or client) and a GnuTLS peer that allows only cipher. */
+static int peer_start_with(struct peer *p, int engine_server, uint32_t proto, const char *cipher, size_t max_recv);
+
+static int peer_start(struct peer *p, int engine_server, uint32_t proto, const char *cipher)
+{
+    return peer_start_with(p, engine_server, proto, cipher, 0);
+}
+
+/* A server peer that announces record_size_limit max_recv. */
+static int peer_start_limited(struct peer *p, uint32_t proto, size_t max_recv)
+{
+    return peer_start_with(p, 0, proto, "AES-128-GCM", max_recv);
+}
+
+static int peer_start_with(struct peer *p, int engine_server, uint32_t proto, const char *cipher, size_t max_recv)
+{
+    char prio[256];
+    uint32_t status;
+    uint64_t cred;
+
+    memset(p, 0, sizeof(*p));
+    p->engine_server = engine_server;
+    if (engine_server) cred = create_cred(SG_CRED_SERVER, proto, &rsa_chain, SG_KEY_RSA_COMPONENTS, &rsa_key, &status);
+    else cred = create_cred(SG_CRED_CLIENT, proto, NULL, SG_KEY_NONE, NULL, &status);
+    p->session = create_session(cred, engine_server ? SG_SESSION_SERVER : 0, engine_server ? NULL : "localhost");
+    free_cred(cred);
+
+    snprintf(prio, sizeof(prio), "NORMAL:-VERS-ALL:+VERS-TLS1.%d:-CIPHER-ALL:+%s",
+             proto == SG_PROTO_TLS1_3 ? 3 : 2, cipher);
+    gnutls_certificate_allocate_credentials(&p->cred);
+    gnutls_init(&p->tls, (engine_server ? GNUTLS_CLIENT : GNUTLS_SERVER) | GNUTLS_NONBLOCK);
+    if (!engine_server)
+    {
+        gnutls_datum_t crt = load_file("server-rsa.pem"), key = load_file("server-rsa-key.pem");
+        ok(gnutls_certificate_set_x509_key_mem(p->cred, &crt, &key, GNUTLS_X509_FMT_PEM) >= 0, "peer key\n");
+        gnutls_free(crt.data);
+        gnutls_free(key.data);
+        gnutls_session_ticket_key_generate(&p->ticket_key);
+        gnutls_session_ticket_enable_server(p->tls, &p->ticket_key);
+    }
+    ok(gnutls_priority_set_direct(p->tls, prio, NULL) >= 0, "peer priority %s\n", prio);
+    if (max_recv) ok(gnutls_record_set_max_recv_size(p->tls, max_recv) >= 0, "peer record size limit\n");
+    gnutls_credentials_set(p->tls, GNUTLS_CRD_CERTIFICATE, p->cred);
+    gnutls_transport_set_ptr(p->tls, p);
+    gnutls_transport_set_push_function(p->tls, peer_push);
+    gnutls_transport_set_pull_function(p->tls, peer_pull);
+    if (!peer_handshake(p, !engine_server)) return 0;
+    ok(p->info.protocol == proto, "protocol %#x\n", p->info.protocol);
+    return 1;
+}
+
+/* The peer reads one record with data (post-handshake records in between are processed). */
+static ssize_t peer_read(struct peer *p, uint8_t *buf, size_t capacity)
+{
+    ssize_t ret;
+    do ret = gnutls_record_recv(p->tls, buf, capacity);
+    while (ret == GNUTLS_E_AGAIN && p->in.len);
+    return ret;
+}
+
+/* The engine opens the peer's next record; plaintext (if any) is appended to *plain. */
+static struct sg_decrypt_params engine_read(struct peer *p, struct bytes *plain)
+{
+    struct sg_decrypt_params d = open_record(p->session, &p->out);
+
+    if (d.status == SG_OK && d.data_size) bytes_append(plain, p->out.data + d.data_offset, d.data_size);
+    if (d.output_pending) output_to_peer(p);
+    if (d.consumed <= p->out.len) bytes_drop(&p->out, d.consumed);
+    return d;
+}
+
+static void fill_pattern(uint8_t *data, size_t len, uint8_t seed)
+{
+    size_t i;
+    for (i = 0; i < len; i++) data[i] = (uint8_t)(seed + i * 13 + (i >> 8));
+}
+
+/* len bytes sealed by the engine, read by the peer. */
+static void engine_to_peer(struct peer *p, uint32_t len, uint8_t seed, const char *what)
+{
+    uint8_t *data = malloc(len + 1), *got = malloc(len + 1);
+    ssize_t ret;
+
+    fill_pattern(data, len, seed);
+    ok(seal(p->session, &p->info, data, len, &p->in) == SG_OK, "%s: seal %u bytes\n", what, len);
+    ret = peer_read(p, got, len + 1);
+    ok(ret == (ssize_t)len && !memcmp(got, data, len), "%s: peer read %zd of %u bytes (%s)\n", what, ret, len,
+       ret < 0 ? gnutls_strerror(ret) : "");
+    free(data);
+    free(got);
+}
+
+/* len bytes sent by the peer, opened by the engine (post-handshake records in front are skipped). */
+static void peer_to_engine(struct peer *p, uint32_t len, uint8_t seed, const char *what)
+{
+    uint8_t *data = malloc(len + 1);
+    struct bytes plain = { 0 };
+    struct sg_decrypt_params d;
+    ssize_t ret;
+
+    fill_pattern(data, len, seed);
+    ret = gnutls_record_send(p->tls, data, len);
+    ok(ret == (ssize_t)len, "%s: peer sent %zd of %u\n", what, ret, len);
+    do d = engine_read(p, &plain);
+    while (d.status == SG_OK && !d.data_size && d.consumed && p->out.len);
+    ok(d.status == SG_OK && d.data_offset == p->info.header_size && !p->out.len, "%s: open: status %u offset %u\n",
+       what, d.status, d.data_offset);
+    ok(plain.len == len && !memcmp(plain.data, data, len), "%s: engine read %zu of %u bytes\n", what, plain.len,
+       len);
+    bytes_free(&plain);
+    free(data);
+}
+
+static void both_ways(struct peer *p, uint32_t len, uint8_t seed, const char *what)
+{
+    engine_to_peer(p, len, seed, what);
+    peer_to_engine(p, len, seed + 1, what);
+}
+
+static uint64_t gnutls_seq(gnutls_session_t tls, int read)
+{
+    uint8_t seq[8];
+    uint64_t v = 0;
+    int i;
+
+    if (gnutls_record_get_state(tls, read, NULL, NULL, NULL, seq) < 0) return ~(uint64_t)0;
+    for (i = 0; i < 8; i++) v = (v << 8) | seq[i];
+    return v;
+}
+
+/* The engine's own GnuTLS session. engine_session_gnutls() gives GnuTLS its sequence
+ * numbers back first: records the fast path handled show up only then. */
+static gnutls_session_t engine_gnutls(struct peer *p)
+{
+    return engine_session_gnutls(engine_session_from_handle(p->session));
+}
+
+/* Records go through the fast path: GnuTLS does not see them (its sequence numbers stay)
+ * until it takes the record layer back, with the counts moved on by the records sent. */
+static void check_fast_path_used(struct peer *p, const char *what)
+{
+    gnutls_session_t tls = engine_gnutls(p);
+    uint64_t w = gnutls_seq(tls, 0), r = gnutls_seq(tls, 1);
+    int i;
+
+    for (i = 0; i < 3; i++) both_ways(p, 100, i, what);
+    ok(gnutls_seq(tls, 0) == w && gnutls_seq(tls, 1) == r, "%s: GnuTLS saw the records (%llu %llu -> %llu %llu)\n",
+       what, (unsigned long long)w, (unsigned long long)r, (unsigned long long)gnutls_seq(tls, 0),
+       (unsigned long long)gnutls_seq(tls, 1));
+    tls = engine_gnutls(p);
+    ok(gnutls_seq(tls, 0) == w + 3 && gnutls_seq(tls, 1) == r + 3, "%s: sequence numbers %llu %llu, expected %llu %llu\n",
+       what, (unsigned long long)gnutls_seq(tls, 0), (unsigned long long)gnutls_seq(tls, 1),
+       (unsigned long long)w + 3, (unsigned long long)r + 3);
+}
+
+/* The engine sends a warning alert; from then on every record goes through GnuTLS, as all
+ * did before the fast path existed: the reference for what GnuTLS alone does. The peer
+ * does not see the alert (GnuTLS ends a TLS 1.3 session on any), only skips its sequence
+ * number. */
+static void fast_path_off(struct peer *p)
+{
+    struct sg_send_alert_params a;
+    uint8_t buf[256], seq[8];
+    uint64_t next = gnutls_seq(p->tls, 1) + 1;
+    int i;
+
+    memset(&a, 0, sizeof(a));
+    a.session = p->session;
+    a.output = addr(buf);
+    a.output_capacity = sizeof(buf);
+    a.level = 1;
+    a.description = 90;  /* user_canceled */
+    ok(call(unix_send_alert, &a) == 0 && a.status == SG_OK && a.output_size, "warning alert: %u\n", a.status);
+    for (i = 0; i < 8; i++) seq[i] = (next >> (56 - 8 * i)) & 0xff;
+    gnutls_record_set_state(p->tls, 1, seq);
+}
+
+/* A peer's write keys, to seal records by hand the way a peer could write them. */
+struct raw_state
+{
+    gnutls_cipher_algorithm_t cipher;
+    int tls13, explicit_nonce;
+    uint8_t key[32], iv[12];
+    gnutls_datum_t key_datum;
+    uint64_t seq;
+};
+
+static void raw_state_get(struct peer *p, struct raw_state *st)
+{
+    gnutls_datum_t iv, key;
+    uint8_t seq[8];
+    int i;
+
+    memset(st, 0, sizeof(*st));
+    ok(gnutls_record_get_state(p->tls, 0, NULL, &iv, &key, seq) >= 0 && key.size <= 32 && iv.size <= 12,
+       "peer write state\n");
+    st->cipher = gnutls_cipher_get(p->tls);
+    st->tls13 = gnutls_protocol_get_version(p->tls) == GNUTLS_TLS1_3;
+    st->explicit_nonce = !st->tls13 && st->cipher != GNUTLS_CIPHER_CHACHA20_POLY1305;
+    memcpy(st->key, key.data, key.size);
+    memcpy(st->iv, iv.data, iv.size);
+    st->key_datum.data = st->key;
+    st->key_datum.size = key.size;
+    for (i = 0; i < 8; i++) st->seq = (st->seq << 8) | seq[i];
+}
+
+/* The peer's sequence number moves on past the records sealed by hand. */
+static void raw_state_put(struct peer *p, const struct raw_state *st)
+{
+    uint8_t seq[8];
+    int i;
+
+    for (i = 0; i < 8; i++) seq[i] = (st->seq >> (56 - 8 * i)) & 0xff;
+    gnutls_record_set_state(p->tls, 0, seq);
+}
+
+/* Seals one record by hand (any content type, content, TLS 1.3 padding) onto *wire. */
+static void raw_seal(struct raw_state *st, uint8_t type, const uint8_t *content, size_t size, size_t pad,
+                     struct bytes *wire)
+{
+    size_t plain_size = size + (st->tls13 ? 1 + pad : 0), sealed_size = plain_size + 16, body, i;
+    uint8_t nonce[12], aad[13], header[13], *plain = calloc(1, plain_size + 1), *sealed = malloc(sealed_size);
+    gnutls_aead_cipher_hd_t aead;
+
+    if (size) memcpy(plain, content, size);
+    if (st->tls13) plain[size] = type;
+    body = sealed_size + (st->explicit_nonce ? 8 : 0);
+    header[0] = st->tls13 ? 23 : type;
+    header[1] = header[2] = 3;
+    header[3] = body >> 8;
+    header[4] = body & 0xff;
+    for (i = 0; i < 8; i++) header[5 + i] = aad[i] = (st->seq >> (56 - 8 * i)) & 0xff;
+    if (st->explicit_nonce)
+    {
+        memcpy(nonce, st->iv, 4);
+        memcpy(nonce + 4, aad, 8);
+    }
+    else
+    {
+        memcpy(nonce, st->iv, 12);
+        for (i = 0; i < 8; i++) nonce[4 + i] ^= aad[i];
+    }
+    aad[8] = type;
+    aad[9] = aad[10] = 3;
+    aad[11] = size >> 8;
+    aad[12] = size & 0xff;
+    ok(gnutls_aead_cipher_init(&aead, st->cipher, &st->key_datum) >= 0, "aead init\n");
+    ok(gnutls_aead_cipher_encrypt(aead, nonce, 12, st->tls13 ? header : aad, st->tls13 ? 5 : 13, 16, plain,
+                                  plain_size, sealed, &sealed_size) >= 0, "raw seal\n");
+    gnutls_aead_cipher_deinit(aead);
+    bytes_append(wire, header, st->explicit_nonce ? 13 : 5);
+    bytes_append(wire, sealed, sealed_size);
+    st->seq++;
+    free(plain);
+    free(sealed);
+}
+
+struct fastrec_suite
+{
+    uint32_t proto;
+    const char *cipher;
+    uint32_t sg_cipher;
+};
+
+/* Records of every size both ways, then through whatever GnuTLS does in between. */
+static void test_fastrec_exchange(const struct fastrec_suite *suite, int engine_server)
+{
+    static const uint32_t sizes[] = { 1, 2, 15, 16, 17, 100, 1000, 4096, 16383, 16384 };
+    struct peer p;
+    size_t i;
+
+    if (!peer_start(&p, engine_server, suite->proto, suite->cipher)) { peer_free(&p); return; }
+    ok(p.info.cipher == suite->sg_cipher, "cipher %u, expected %u\n", p.info.cipher, suite->sg_cipher);
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) both_ways(&p, sizes[i], i, "sizes");
+    check_fast_path_used(&p, "established");
+
+    if (suite->proto == SG_PROTO_TLS1_3)
+    {
+        struct bytes copy = { 0 }, plain = { 0 };
+        struct sg_decrypt_params d;
+        gnutls_session_t tls;
+        uint64_t seq;
+        int r;
+
+        /* KeyUpdate asking for ours: both directions get new keys. The record goes to
+         * GnuTLS exactly as it came (a handshake record leaves no plaintext behind). */
+        r = gnutls_session_key_update(p.tls, GNUTLS_KU_PEER);
+        ok(r == 0, "key update: %d\n", r);
+        bytes_append(&copy, p.out.data, p.out.len);
+        d = open_record(p.session, &p.out);
+        ok(d.status == SG_OK && d.data_size == 0 && (d.flags & SG_DECRYPT_POST_HANDSHAKE) && d.consumed == copy.len,
+           "KeyUpdate: status %u size %u flags %#x\n", d.status, d.data_size, d.flags);
+        ok(!memcmp(p.out.data, copy.data, copy.len), "KeyUpdate record changed\n");
+        ok(d.output_pending > 0, "no KeyUpdate reply queued\n");
+        output_to_peer(&p);
+        bytes_drop(&p.out, p.out.len);
+        bytes_free(&copy);
+        both_ways(&p, 1000, 1, "after KeyUpdate (requested)");
+        check_fast_path_used(&p, "after KeyUpdate (requested)");
+
+        /* KeyUpdate without a request: only the peer's keys change. */
+        r = gnutls_session_key_update(p.tls, 0);
+        ok(r == 0, "key update: %d\n", r);
+        d = engine_read(&p, &plain);
+        ok(d.status == SG_OK && d.data_size == 0 && !d.output_pending, "KeyUpdate: status %u pending %u\n",
+           d.status, d.output_pending);
+        both_ways(&p, 1000, 2, "after KeyUpdate");
+        check_fast_path_used(&p, "after KeyUpdate");
+
+        /* NewSessionTicket from a server peer, between data records. */
+        if (!engine_server)
+        {
+            r = gnutls_session_ticket_send(p.tls, 1, 0);
+            ok(r == 0, "ticket: %d\n", r);
+            peer_to_engine(&p, 300, 3, "after NewSessionTicket");
+            check_fast_path_used(&p, "after NewSessionTicket");
+        }
+
+        /* Padding: stripped, whatever its length, on the fast path (GnuTLS sees nothing). */
+        tls = engine_gnutls(&p);
+        seq = gnutls_seq(tls, 1);
+        for (i = 0; i < 3; i++)
+        {
+            static const size_t pads[] = { 1, 200, 16384 - 100 };
+            uint8_t data[100];
+            ssize_t sent;
+
+            fill_pattern(data, sizeof(data), i);
+            sent = gnutls_record_send2(p.tls, data, sizeof(data), pads[i], 0);
+            ok(sent == sizeof(data), "padded send: %zd\n", sent);
+            d = engine_read(&p, &plain);
+            ok(d.status == SG_OK && d.data_size == sizeof(data) && plain.len == sizeof(data)
+               && !memcmp(plain.data, data, sizeof(data)), "padding %zu: status %u size %u\n", pads[i], d.status,
+               d.data_size);
+            bytes_free(&plain);
+        }
+        ok(gnutls_seq(tls, 1) == seq, "padded records went to GnuTLS\n");
+        ok(gnutls_seq(engine_gnutls(&p), 1) == seq + 3, "sequence number after padded records\n");
+        check_fast_path_used(&p, "after padding");
+    }
+    else
+    {
+        /* Renegotiation asked for by the peer (a HelloRequest from a server, a ClientHello
+         * from a client), mid-stream. */
+        struct bytes plain = { 0 };
+        struct sg_decrypt_params d;
+        int r;
+
+        r = engine_server ? gnutls_handshake(p.tls) : gnutls_rehandshake(p.tls);
+        ok(r == GNUTLS_E_AGAIN || r == 0, "peer renegotiation: %d\n", r);
+        d = engine_read(&p, &plain);
+        ok(d.status == SG_RENEGOTIATE, "renegotiation request: status %u\n", d.status);
+        if (d.status == SG_RENEGOTIATE && peer_handshake(&p, 1))
+        {
+            both_ways(&p, 16384, 4, "after renegotiation");
+            check_fast_path_used(&p, "after renegotiation");
+        }
+        bytes_free(&plain);
+    }
+    peer_free(&p);
+}
+
+/* One record from the peer that the engine cannot read (tampered with): the session fails
+ * with bad_record_mac as it always did, and that alert reaches the peer under the right
+ * sequence number. The record is left as it came. */
+static void test_fastrec_tampered(const struct fastrec_suite *suite, int engine_server, int what, int reference)
+{
+    static const char *const names[] = { "body", "tag", "length up", "length down" };
+    uint8_t data[200], buf[256];
+    struct bytes copy = { 0 };
+    struct sg_decrypt_params d;
+    struct peer p;
+    ssize_t ret;
+
+    if (!peer_start(&p, engine_server, suite->proto, suite->cipher)) { peer_free(&p); return; }
+    both_ways(&p, 100, 0, "before tampering");
+    if (reference) fast_path_off(&p);
+    fill_pattern(data, sizeof(data), 9);
+    ok(gnutls_record_send(p.tls, data, sizeof(data)) == sizeof(data), "peer send\n");
+    switch (what)
+    {
+    case 0: p.out.data[p.info.header_size + 7] ^= 0x10; break;
+    case 1: p.out.data[p.out.len - 3] ^= 0x01; break;
+    case 2: p.out.data[4]++; bytes_append(&p.out, "", 1); p.out.data[p.out.len - 1] = 0; break;
+    case 3: p.out.data[4]--; break;
+    }
+    bytes_append(&copy, p.out.data, p.out.len);
+    d = open_record(p.session, &p.out);
+    ok(d.status == SG_ERR_DECRYPT && d.alert == 20 && d.library_error == GNUTLS_E_DECRYPTION_FAILED,
+       "%s%s: status %u alert %u error %d\n", names[what], reference ? " (GnuTLS)" : "", d.status, d.alert,
+       d.library_error);
+    ok(d.consumed == 5u + ((copy.data[3] << 8) | copy.data[4]), "%s: consumed %u\n", names[what], d.consumed);
+    ok(!memcmp(p.out.data, copy.data, copy.len), "%s: record changed\n", names[what]);
+    ok(d.output_pending > 0, "%s: no alert queued\n", names[what]);
+    output_to_peer(&p);
+    ret = peer_read(&p, buf, sizeof(buf));
+    ok(ret == GNUTLS_E_FATAL_ALERT_RECEIVED && gnutls_alert_get(p.tls) == GNUTLS_A_BAD_RECORD_MAC,
+       "%s: peer got %zd alert %d\n", names[what], ret, gnutls_alert_get(p.tls));
+    /* The session stays failed. */
+    bytes_drop(&p.out, p.out.len);
+    ok(seal(p.session, &p.info, data, 10, &p.in) == SG_ERR_DECRYPT, "%s: seal after failure\n", names[what]);
+    bytes_free(&copy);
+    peer_free(&p);
+}
+
+/* The end of a session after fast records: close_notify and alerts either way. */
+static void test_fastrec_alerts(const struct fastrec_suite *suite, int engine_server)
+{
+    struct sg_decrypt_params d;
+    struct bytes plain = { 0 };
+    uint8_t buf[256];
+    struct peer p;
+    uint32_t status;
+    ssize_t ret;
+    int lib;
+
+    /* close_notify from the peer; the engine may still send. */
+    if (peer_start(&p, engine_server, suite->proto, suite->cipher))
+    {
+        both_ways(&p, 100, 0, "before close_notify");
+        ok(gnutls_bye(p.tls, GNUTLS_SHUT_WR) == 0, "peer bye\n");
+        do d = engine_read(&p, &plain);
+        while (d.status == SG_OK && !d.data_size && p.out.len);
+        ok(d.status == SG_CLOSED, "close_notify: status %u\n", d.status);
+        {
+            /* Data after close_notify (GnuTLS no longer sends any): still closed. */
+            struct raw_state st;
+            raw_state_get(&p, &st);
+            raw_seal(&st, 23, (const uint8_t *)"late", 4, 0, &p.out);
+            d = engine_read(&p, &plain);
+            ok(d.status == SG_CLOSED && !plain.len, "data after close_notify: status %u size %u\n", d.status,
+               d.data_size);
+        }
+        engine_to_peer(&p, 100, 1, "after the peer's close_notify");
+    }
+    peer_free(&p);
+
+    /* close_notify from the engine. */
+    if (peer_start(&p, engine_server, suite->proto, suite->cipher))
+    {
+        both_ways(&p, 100, 0, "before shutdown");
+        status = engine_shutdown(engine_session_from_handle(p.session), &lib);
+        ok(status == SG_OK, "shutdown: %u\n", status);
+        output_to_peer(&p);
+        ret = peer_read(&p, buf, sizeof(buf));
+        ok(ret == 0, "peer read after close_notify: %zd\n", ret);
+        ok(seal(p.session, &p.info, buf, 10, &p.in) != SG_OK, "seal after close_notify succeeded\n");
+    }
+    peer_free(&p);
+
+    /* A warning alert from the peer, then records both ways. */
+    if (peer_start(&p, engine_server, suite->proto, suite->cipher))
+    {
+        both_ways(&p, 100, 0, "before a warning alert");
+        ok(gnutls_alert_send(p.tls, GNUTLS_AL_WARNING, GNUTLS_A_USER_CANCELED) == 0, "peer alert\n");
+        do d = engine_read(&p, &plain);
+        while (d.status == SG_OK && !d.data_size && d.alert == SG_ALERT_NONE && p.out.len);
+        /* GnuTLS takes any alert but close_notify as fatal in TLS 1.3. */
+        ok(d.status == (suite->proto == SG_PROTO_TLS1_3 ? SG_ERR_ILLEGAL_MESSAGE : SG_OK)
+           && d.alert == GNUTLS_A_USER_CANCELED, "warning alert: status %u alert %u\n", d.status, d.alert);
+        if (suite->proto != SG_PROTO_TLS1_3)
+        {
+            both_ways(&p, 1000, 1, "after a warning alert");
+            both_ways(&p, 16384, 2, "after a warning alert");
+        }
+    }
+    peer_free(&p);
+
+    /* A warning alert from the engine (TLS 1.3 peers end the session on any alert), then
+     * records both ways. */
+    if (peer_start(&p, engine_server, suite->proto, suite->cipher))
+    {
+        struct sg_send_alert_params a;
+
+        both_ways(&p, 100, 0, "before the engine's alert");
+        memset(&a, 0, sizeof(a));
+        a.session = p.session;
+        a.output = addr(buf);
+        a.output_capacity = sizeof(buf);
+        a.level = 1;
+        a.description = GNUTLS_A_USER_CANCELED;
+        ok(call(unix_send_alert, &a) == 0 && a.status == SG_OK && a.output_size, "warning alert: %u\n", a.status);
+        bytes_append(&p.in, buf, a.output_size);
+        ret = peer_read(&p, buf, sizeof(buf));
+        ok(ret == (suite->proto == SG_PROTO_TLS1_3 ? GNUTLS_E_FATAL_ALERT_RECEIVED : GNUTLS_E_WARNING_ALERT_RECEIVED)
+           && gnutls_alert_get(p.tls) == GNUTLS_A_USER_CANCELED, "peer got %zd alert %d\n", ret,
+           gnutls_alert_get(p.tls));
+        if (suite->proto != SG_PROTO_TLS1_3) both_ways(&p, 1000, 1, "after the engine's alert");
+    }
+    peer_free(&p);
+
+    /* A fatal alert from the peer ends the session. */
+    if (peer_start(&p, engine_server, suite->proto, suite->cipher))
+    {
+        both_ways(&p, 100, 0, "before a fatal alert");
+        ok(gnutls_alert_send(p.tls, GNUTLS_AL_FATAL, GNUTLS_A_INTERNAL_ERROR) == 0, "peer alert\n");
+        do d = engine_read(&p, &plain);
+        while (d.status == SG_OK && !d.data_size && p.out.len);
+        ok(d.status == SG_ERR_ILLEGAL_MESSAGE && d.alert == GNUTLS_A_INTERNAL_ERROR,
+           "fatal alert: status %u alert %u\n", d.status, d.alert);
+        ok(seal(p.session, &p.info, buf, 10, &p.in) == SG_ERR_ILLEGAL_MESSAGE, "seal after a fatal alert\n");
+    }
+    peer_free(&p);
+    bytes_free(&plain);
+}
+
+/* Records GnuTLS never sends on its own: empty application data; TLS 1.3 handshake
+ * messages split over records, with application data in between or not. The engine
+ * answers exactly as GnuTLS alone does (reference: a session whose fast path is off), and
+ * a record without data for the caller is left as it came. */
+struct raw_outcome
+{
+    uint32_t status[3], size[3], alert[3], flags[3];
+    int unchanged[3];
+};
+
+static void raw_records(const struct fastrec_suite *suite, int engine_server, int reference, int split,
+                        struct raw_outcome *out)
+{
+    struct bytes plain = { 0 }, wire = { 0 };
+    struct raw_state st;
+    struct peer p;
+    int i, count, read = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (!peer_start(&p, engine_server, suite->proto, suite->cipher)) { peer_free(&p); return; }
+    both_ways(&p, 100, 0, "before raw records");
+    if (reference) fast_path_off(&p);
+    raw_state_get(&p, &st);
+    if (!split)
+    {
+        /* Empty, data, empty. */
+        raw_seal(&st, 23, NULL, 0, 0, &wire);
+        raw_seal(&st, 23, (const uint8_t *)"abc", 3, 0, &wire);
+        raw_seal(&st, 23, NULL, 0, 0, &wire);
+        raw_state_put(&p, &st);
+        count = 3;
+    }
+    else if (suite->proto != SG_PROTO_TLS1_3)
+    {
+        /* A HelloRequest from a server peer in pieces, or with data inside. */
+        static const uint8_t hello_request[4];
+
+        raw_seal(&st, 22, hello_request, 2, 0, &wire);
+        if (split == 2) raw_seal(&st, 23, (const uint8_t *)"abc", 3, 0, &wire);
+        raw_seal(&st, 22, hello_request + 2, 2, 0, &wire);
+        raw_state_put(&p, &st);
+        count = split == 2 ? 3 : 2;
+    }
+    else
+    {
+        /* The peer's own KeyUpdate (its keys change), sent again in pieces under the old keys. */
+        uint8_t msg[64];
+        size_t size;
+        int r;
+
+        r = gnutls_session_key_update(p.tls, 0);
+        ok(r == 0, "key update: %d\n", r);
+        size = p.out.len - 5 - 16 - 1;
+        ok(size == 5, "KeyUpdate record of %zu bytes\n", p.out.len);
+        bytes_drop(&p.out, p.out.len);
+        msg[0] = 24;  /* key_update */
+        msg[1] = msg[2] = 0;
+        msg[3] = 1;
+        msg[4] = 0;   /* update_not_requested */
+        raw_seal(&st, 22, msg, 3, 0, &wire);
+        if (split == 2) raw_seal(&st, 23, (const uint8_t *)"abc", 3, 0, &wire);
+        raw_seal(&st, 22, msg + 3, 2, 0, &wire);
+        count = split == 2 ? 3 : 2;
+    }
+    for (i = 0; i < count; i++)
+    {
+        struct sg_decrypt_params d;
+        size_t len = 5 + ((wire.data[3] << 8) | wire.data[4]);
+        struct bytes copy = { 0 };
+
+        bytes_append(&copy, wire.data, len);
+        d = open_record(p.session, &wire);
+        if (d.output_pending) output_to_peer(&p);
+        out->status[i] = d.status;
+        out->size[i] = d.data_size;
+        out->alert[i] = d.alert;
+        out->flags[i] = d.flags;
+        out->unchanged[i] = !memcmp(wire.data, copy.data, len);
+        bytes_free(&copy);
+        if (d.status != SG_OK || d.consumed != len) break;
+        bytes_drop(&wire, len);
+        read++;
+    }
+    if (read == count) both_ways(&p, 100, 5, "after the raw records");
+    bytes_free(&wire);
+    bytes_free(&plain);
+    peer_free(&p);
+}
+
+static void test_fastrec_raw(const struct fastrec_suite *suite, int engine_server)
+{
+    struct raw_outcome fast, ref;
+    int split, i;
+
+    for (split = 0; split < (suite->proto == SG_PROTO_TLS1_3 || !engine_server ? 3 : 1); split++)
+    {
+        raw_records(suite, engine_server, 0, split, &fast);
+        raw_records(suite, engine_server, 1, split, &ref);
+        for (i = 0; i < 3; i++)
+        {
+            ok(fast.status[i] == ref.status[i] && fast.size[i] == ref.size[i] && fast.alert[i] == ref.alert[i]
+               && fast.flags[i] == ref.flags[i], "raw records %d, record %d: status %u size %u alert %u flags %u; "
+               "GnuTLS alone: %u %u %u %u\n", split, i, fast.status[i], fast.size[i], fast.alert[i], fast.flags[i],
+               ref.status[i], ref.size[i], ref.alert[i], ref.flags[i]);
+            if (!fast.size[i]) ok(fast.unchanged[i] == ref.unchanged[i], "raw records %d, record %d: unchanged %d/%d\n",
+                                  split, i, fast.unchanged[i], ref.unchanged[i]);
+        }
+        /* What GnuTLS does: empty records are skipped; a split TLS 1.3 message is fine, data
+         * inside it is not; a piece of a TLS 1.2 HelloRequest already asks for renegotiation. */
+        if (split == 0)
+            ok(fast.status[0] == SG_OK && fast.size[0] == 0 && fast.status[1] == SG_OK && fast.size[1] == 3
+               && fast.status[2] == SG_OK && fast.size[2] == 0, "empty records: %u %u / %u %u / %u %u\n",
+               fast.status[0], fast.size[0], fast.status[1], fast.size[1], fast.status[2], fast.size[2]);
+        else if (suite->proto != SG_PROTO_TLS1_3)
+            ok(fast.status[0] == SG_RENEGOTIATE, "split HelloRequest %d: %u\n", split, fast.status[0]);
+        else if (split == 1)
+            ok(fast.status[0] == SG_OK && fast.status[1] == SG_OK && fast.unchanged[0] && fast.unchanged[1],
+               "split KeyUpdate: %u %u\n", fast.status[0], fast.status[1]);
+        else
+            ok(fast.status[0] == SG_OK && fast.status[1] != SG_OK, "data inside a KeyUpdate: %u %u\n",
+               fast.status[0], fast.status[1]);
+    }
+}
+
+/* A peer's record_size_limit: the fast path writes no bigger record than GnuTLS would, and
+ * a message over the limit fails as it does with GnuTLS. */
+static void test_fastrec_record_size_limit(uint32_t proto)
+{
+    struct peer p;
+    uint8_t data[2000];
+
+    memset(&p, 0, sizeof(p));
+    if (!peer_start_limited(&p, proto, 1024)) { peer_free(&p); return; }
+    both_ways(&p, 1000, 0, "under the peer's limit");
+    check_fast_path_used(&p, "under the peer's limit");
+    memset(data, 1, sizeof(data));
+    ok(seal(p.session, &p.info, data, sizeof(data), &p.in) == SG_ERR_INTERNAL, "message over the peer's limit\n");
+    ok(!p.in.len, "record over the peer's limit written\n");
+    peer_free(&p);
+}
+
+/* No heap allocation per record on the fast path. */
+static void test_fastrec_no_allocation(void)
+{
+    uint8_t header[64], body[1000], trailer[64];
+    struct sg_encrypt_params e;
+    struct sg_decrypt_params d;
+    struct mallinfo2 before, after;
+    int i, bad = 0;
+
+    {
+        /* A server-side session of our own to open what the client seals. */
+        struct pair pr;
+        pair_init(&pr, SG_PROTO_TLS1_3, SG_PROTO_TLS1_3, 0);
+        if (run_handshake(&pr))
+        {
+            drain_nondata(pr.client, &pr.s2c);
+            exchange(pr.client, &pr.cinfo, pr.server, 100, 1);
+            before = mallinfo2();
+            for (i = 0; i < 200 && !bad; i++)
+            {
+                uint8_t record[2048];
+                memset(&e, 0, sizeof(e));
+                e.session = pr.client;
+                e.header = addr(header);
+                e.header_size = pr.cinfo.header_size;
+                e.data = addr(body);
+                e.data_size = sizeof(body);
+                e.trailer = addr(trailer);
+                e.trailer_size = pr.cinfo.trailer_size;
+                if (call(unix_encrypt, &e) || e.status != SG_OK) bad = 1;
+                memcpy(record, header, e.header_used);
+                memcpy(record + e.header_used, body, sizeof(body));
+                memcpy(record + e.header_used + sizeof(body), trailer, e.trailer_used);
+                memset(&d, 0, sizeof(d));
+                d.session = pr.server;
+                d.buffer = addr(record);
+                d.size = e.header_used + sizeof(body) + e.trailer_used;
+                if (call(unix_decrypt, &d) || d.status != SG_OK || d.data_size != sizeof(body)) bad = 1;
+            }
+            after = mallinfo2();
+            ok(!bad, "records failed\n");
+            ok(after.uordblks == before.uordblks, "heap in use changed by %ld bytes over 200 records\n",
+               (long)(after.uordblks - before.uordblks));
+        }
+        pair_free(&pr);
+    }
+}
+
+static void test_fastrec(void)
+{
+    static const struct fastrec_suite suites[] =
+    {
+        { SG_PROTO_TLS1_2, "AES-128-GCM", SG_CIPHER_AES_128_GCM },
+        { SG_PROTO_TLS1_2, "AES-256-GCM", SG_CIPHER_AES_256_GCM },
+        { SG_PROTO_TLS1_2, "CHACHA20-POLY1305", SG_CIPHER_CHACHA20_POLY1305 },
+        { SG_PROTO_TLS1_3, "AES-128-GCM", SG_CIPHER_AES_128_GCM },
+        { SG_PROTO_TLS1_3, "AES-256-GCM", SG_CIPHER_AES_256_GCM },
+        { SG_PROTO_TLS1_3, "CHACHA20-POLY1305", SG_CIPHER_CHACHA20_POLY1305 },
+    };
+    size_t i;
+    int server, what;
+
+    for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+        for (server = 0; server < 2; server++)
+        {
+            test_fastrec_exchange(&suites[i], server);
+            for (what = 0; what < 4; what++)
+            {
+                test_fastrec_tampered(&suites[i], server, what, 0);
+                test_fastrec_tampered(&suites[i], server, what, 1);
+            }
+            test_fastrec_alerts(&suites[i], server);
+            test_fastrec_raw(&suites[i], server);
+        }
+    test_fastrec_record_size_limit(SG_PROTO_TLS1_2);
+    test_fastrec_record_size_limit(SG_PROTO_TLS1_3);
+    test_fastrec_no_allocation();
 }
 
 int main(int argc, char **argv)
@@ -1220,8 +2134,10 @@ int main(int argc, char **argv)
     test_key_without_crt();
     test_shared_certificates();
     test_session_cache();
+    test_resume_out();
     test_cbc(SG_PROTO_TLS1_1);
     test_cbc(SG_PROTO_TLS1_0);
+    test_fastrec();
 
     bytes_free(&rsa_chain);
     bytes_free(&rsa_key);

@@ -165,7 +165,7 @@ static void client_step_results(struct engine_session *session, struct sg_handsh
     size_t size, id_size;
     uint32_t count;
 
-    if (params->resume_out_capacity
+    if (params->resume_out_capacity && engine_session_resume_changed(session)
         && (engine_session_get_resume(session, region(params->resume_out), params->resume_out_capacity, &size,
                                       id, &id_size) == SG_OK || size > params->resume_out_capacity)
         && size <= UINT32_MAX)

@@ -28,6 +28,7 @@
 #include "engine_dtls.h"
 #include "engine_client.h"
 #include "engine_certshare.h"
+#include "engine_fastrec.h"
 
 #define CRED_MAGIC     0x53474352u  /* "SGCR" */
 #define SESSION_MAGIC  0x53475353u  /* "SGSS" */
@@ -97,6 +98,7 @@ struct engine_session
     int reauth;                     /* server: TLS 1.3 post-handshake authentication (gnutls_reauth) runs */
     struct engine_dtls *dtls;       /* datagram sessions: DTLS transport and state (engine_dtls.c) */
     struct engine_client_cert *client_cert; /* client: certificate request handling (engine_clientcert.c) */
+    struct engine_fastrec fastrec;  /* established: records sealed and opened without GnuTLS (engine_fastrec.c) */
 };
 
 /* ---- process ---- */
@@ -382,11 +384,25 @@ static enum sg_status map_error(int err)
     }
 }
 
+/* Gives GnuTLS the record layer back (engine_fastrec.h): call before any GnuTLS call that
+ * reads or writes records. */
+static void records_to_gnutls(struct engine_session *s)
+{
+    engine_fastrec_release(&s->fastrec, s->tls);
+}
+
+/* The info the fast path may work with now, NULL when only GnuTLS may read and write. */
+static const struct sg_session_info *fastrec_info(struct engine_session *s)
+{
+    return s->handshake_done && !s->renegotiating && !s->reauth && !s->dtls ? &s->info : NULL;
+}
+
 /* Sends the alert GnuTLS associates with err (into the pending token) and returns it. */
 static uint32_t send_alert_for(struct engine_session *s, int err)
 {
     int level, alert;
 
+    records_to_gnutls(s);
     if (err == GNUTLS_E_FATAL_ALERT_RECEIVED || err == GNUTLS_E_WARNING_ALERT_RECEIVED)
         return gnutls_alert_get(s->tls);
     alert = gnutls_error_to_alert(err, &level);
@@ -706,6 +722,7 @@ void engine_session_free(struct engine_session *s)
     if (s->tls) gnutls_deinit(s->tls);
     engine_dtls_free(s->dtls);
     engine_client_cert_free(s->client_cert);  /* after gnutls_deinit: it owns credentials the session used */
+    engine_fastrec_free(&s->fastrec);
     if (s->out.data) gnutls_memset(s->out.data, 0, s->out.cap);
     buffer_free(&s->out);
     engine_cred_release(s->cred);
@@ -785,25 +802,55 @@ static uint32_t aead_tag_size(gnutls_cipher_algorithm_t cipher)
     return 16;
 }
 
-static uint32_t find_suite(gnutls_protocol_t version, gnutls_kx_algorithm_t kx,
-                           gnutls_cipher_algorithm_t cipher, gnutls_mac_algorithm_t mac)
+/* GnuTLS's cipher suite list, read once: gnutls_cipher_suite_info() walks its table from
+ * the start on every call, which made describing each new session cost as much as a
+ * hundred small lookups. */
+struct suite
 {
-    gnutls_kx_algorithm_t skx;
-    gnutls_cipher_algorithm_t scipher;
-    gnutls_mac_algorithm_t smac;
-    gnutls_protocol_t smin;
+    uint16_t id;
+    uint8_t tls13;
+    gnutls_kx_algorithm_t kx;
+    gnutls_cipher_algorithm_t cipher;
+    gnutls_mac_algorithm_t mac;
+};
+
+#define MAX_SUITES 512
+static struct suite suites[MAX_SUITES];
+static size_t suite_count;
+static pthread_once_t suites_once = PTHREAD_ONCE_INIT;
+
+static void suites_init(void)
+{
+    gnutls_protocol_t min;
     unsigned char id[2];
     size_t i;
 
-    for (i = 0; gnutls_cipher_suite_info(i, id, &skx, &scipher, &smac, &smin); i++)
+    for (i = 0; suite_count < MAX_SUITES && gnutls_cipher_suite_info(i, id, &suites[suite_count].kx,
+                                                 &suites[suite_count].cipher, &suites[suite_count].mac, &min); i++)
     {
-        if (scipher != cipher) continue;
+        suites[suite_count].id = (id[0] << 8) | id[1];
+        suites[suite_count].tls13 = min == GNUTLS_TLS1_3;
+        suite_count++;
+    }
+}
+
+static uint32_t find_suite(gnutls_protocol_t version, gnutls_kx_algorithm_t kx,
+                           gnutls_cipher_algorithm_t cipher, gnutls_mac_algorithm_t mac)
+{
+    size_t i;
+
+    pthread_once(&suites_once, suites_init);
+    for (i = 0; i < suite_count; i++)
+    {
+        const struct suite *e = &suites[i];
+
+        if (e->cipher != cipher) continue;
         if (version == GNUTLS_TLS1_3)
         {
-            if (smin != GNUTLS_TLS1_3) continue;
+            if (!e->tls13) continue;
         }
-        else if (smin == GNUTLS_TLS1_3 || skx != kx || smac != mac) continue;
-        return (id[0] << 8) | id[1];
+        else if (e->tls13 || e->kx != kx || e->mac != mac) continue;
+        return e->id;
     }
     return 0;
 }
@@ -943,6 +990,7 @@ void engine_handshake(struct engine_session *s, const uint8_t *input, size_t inp
     enum record_scan scan;
     int ret;
 
+    records_to_gnutls(s);
     memset(step, 0, sizeof(*step));
     step->alert = SG_ALERT_NONE;
     if (s->failed != SG_OK)
@@ -1071,6 +1119,21 @@ void engine_encrypt(struct engine_session *s, uint8_t *header, size_t header_cap
         return;
     }
 
+    switch (engine_fastrec_seal(&s->fastrec, s->tls, fastrec_info(s), header, data, data_size, trailer,
+                                &trailer_size, &seal->library_error))
+    {
+    case FASTREC_DONE:
+        seal->header_used = info->header_size;
+        seal->trailer_used = trailer_size;
+        seal->status = SG_OK;
+        return;
+    case FASTREC_FAILED:
+        seal->status = s->failed = SG_ERR_INTERNAL;
+        return;
+    case FASTREC_SLOW:
+        break;
+    }
+
     /* The record goes straight into the caller's regions: header, body over the plaintext
      * (GnuTLS has encrypted it before it pushes), tag and padding in the trailer. */
     memset(&scatter, 0, sizeof(scatter));
@@ -1110,6 +1173,7 @@ static void flush_key_update(struct engine_session *s)
 {
     static const uint8_t nothing;
 
+    records_to_gnutls(s);
     s->push_target = &s->out;
     gnutls_record_send(s->tls, &nothing, 0);
 }
@@ -1164,6 +1228,15 @@ void engine_decrypt(struct engine_session *s, uint8_t *buffer, size_t size, stru
         open->consumed = record;
         open->status = SG_ERR_DECRYPT;
         open->library_error = GNUTLS_E_DECRYPTION_FAILED;
+        return;
+    }
+
+    if (engine_fastrec_open(&s->fastrec, s->tls, fastrec_info(s), buffer, &open->data_size) == FASTREC_DONE)
+    {
+        open->status = SG_OK;
+        open->consumed = record;
+        open->data_offset = offset;
+        open->output_pending = s->out.len;
         return;
     }
 
@@ -1252,6 +1325,7 @@ enum sg_status engine_shutdown(struct engine_session *s, int *library_error)
 
     *library_error = 0;
     if (!s->handshake_done) return SG_ERR_INVALID_PARAMETER;
+    engine_fastrec_stop(&s->fastrec, s->tls);  /* GnuTLS writes nothing after close_notify */
     s->push_target = &s->out;
     ret = gnutls_bye(s->tls, GNUTLS_SHUT_WR);
     if (ret < 0)
@@ -1266,6 +1340,8 @@ enum sg_status engine_shutdown(struct engine_session *s, int *library_error)
 
 void *engine_session_gnutls(struct engine_session *s)
 {
+    /* The caller may read or write records through it. */
+    records_to_gnutls(s);
     return s->tls;
 }
 
@@ -1319,6 +1395,7 @@ enum sg_status engine_send_alert(struct engine_session *s, uint32_t level, uint3
     if ((level != GNUTLS_AL_WARNING && level != GNUTLS_AL_FATAL) || description > 255)
         return SG_ERR_INVALID_PARAMETER;
     if (!s->handshake_done) return SG_ERR_INVALID_PARAMETER;
+    engine_fastrec_stop(&s->fastrec, s->tls);
     s->push_target = &s->out;
     ret = gnutls_alert_send(s->tls, level, description);
     if (ret < 0)

@@ -156,6 +156,15 @@ enum sg_status engine_session_set_resume(struct engine_session *s, const uint8_t
     return SG_OK;
 }
 
+int engine_session_resume_changed(struct engine_session *s)
+{
+    gnutls_session_t tls = engine_session_gnutls(s);
+
+    if (!gnutls_session_is_resumed(tls) || gnutls_protocol_get_version(tls) == GNUTLS_TLS1_3) return 1;
+    /* A TLS 1.2 server may renew the ticket it resumed from (RFC 5077 3.3). */
+    return (gnutls_session_get_flags(tls) & GNUTLS_SFLAGS_SESSION_TICKET) != 0;
+}
+
 enum sg_status engine_client_renegotiate(struct engine_session *s)
 {
     gnutls_session_t tls = engine_session_gnutls(s);

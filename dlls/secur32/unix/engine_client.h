@@ -47,6 +47,9 @@ enum sg_status engine_session_get_resume(struct engine_session *session, uint8_t
 
 /* Client, before the first handshake step: resume from data. */
 enum sg_status engine_session_set_resume(struct engine_session *session, const uint8_t *data, size_t size);
+/* 0 when the established session's resumption data is what the client offered: a resumed
+ * TLS 1.0-1.2 session that brought no new ticket. */
+int engine_session_resume_changed(struct engine_session *session);
 
 /* Client, established TLS 1.0-1.2 session: the next handshake step starts a renegotiation
  * (a ClientHello under the current keys). SG_ERR_INVALID_PARAMETER otherwise. */
