@@ -217,6 +217,7 @@ static const struct test tests[] =
     { "mem-cred",               T_MEMCRED,12, 0, NULL, 0, 0 },
     /* net only, without TLS: what the sockets alone cost (size 0: handshake flights) */
     { "floor-hs",               T_FLOOR,   0, 0, NULL, 0, 0 },
+    { "floor-resume",           T_FLOOR,   0, 0, NULL, 1, 0 },   /* size 1: resumed flights */
     { "floor-bulk",             T_FLOOR,   0, 0, NULL, 16384, 0 },
     { "floor-small",            T_FLOOR,   0, 0, NULL, 100, 0 },
 };
@@ -1016,28 +1017,29 @@ static void bulk_rounds(const struct test *t, struct conn *c, BYTE *buf, BOOL tl
         printf("R %s %.0f msg/s %s\n", t->name, (double)rounds * count / (t_send + t_recv), desc);
 }
 
-/* floor-hs: connect, the flights of a TLS 1.2 handshake in clear, close. */
+/* floor-hs, floor-resume: connect, a handshake's flights in clear (proto.h), close. */
 static void floor_handshakes(const struct test *t, struct conn *c, int port)
 {
-    static BYTE msg[sizeof(struct bench_command) + 4096];
+    static BYTE msg[4096];
+    unsigned int count, i;
+    const struct bench_flight *f = bench_floor_flights(t->size, &count);
     struct bench_command cmd;
     double start, elapsed;
     long n = 0;
-    int i;
 
     start = now();
     do
     {
         c->sock = connect_to(port);
         c->in_pos = c->in_len = 0;
-        for (i = 0; i < 4; i += 2)
+        for (i = 0; i < count; i++)
         {
             cmd.op = BENCH_OP_FLIGHT;
-            cmd.count = bench_floor_flights[i];
-            cmd.size = bench_floor_flights[i + 1];
+            cmd.count = f[i].send - sizeof(cmd);
+            cmd.size = f[i].reply;
             memcpy(msg, &cmd, sizeof(cmd));
-            send_all(c->sock, msg, sizeof(cmd) + cmd.count);
-            plain_receive(c, cmd.size);
+            send_all(c->sock, msg, f[i].send);
+            plain_receive(c, f[i].reply);
         }
         closesocket(c->sock);
         n++;
@@ -1066,7 +1068,7 @@ static void net_test(const struct test *t, int port)
     }
     if (t->kind == T_FLOOR)
     {
-        if (!t->size) floor_handshakes(t, c, port + BENCH_PORT_PLAIN);
+        if (t->size <= 1) floor_handshakes(t, c, port + BENCH_PORT_PLAIN);
         else
         {
             c->sock = connect_to(port + BENCH_PORT_PLAIN);

@@ -127,6 +127,7 @@ static const struct test tests[] =
     { "mem-cred",               T_MEMCRED,12, 0, NULL, 0, 0 },
     /* net only, without TLS: what the sockets alone cost (size 0: handshake flights) */
     { "floor-hs",               T_FLOOR,   0, 0, NULL, 0, 0 },
+    { "floor-resume",           T_FLOOR,   0, 0, NULL, 1, 0 },   /* size 1: resumed flights */
     { "floor-bulk",             T_FLOOR,   0, 0, NULL, 16384, 0 },
     { "floor-small",            T_FLOOR,   0, 0, NULL, 100, 0 },
 };
@@ -143,8 +144,12 @@ static const struct test *find_test(const char *name)
  * (engine.c priority_for), optionally with the cipher restricted as the bench asks. */
 static void priority_string(char *buf, size_t size, int proto, const char *cipher)
 {
-    snprintf(buf, size, "NORMAL:-VERS-ALL:+VERS-TLS1.%d%s%s", proto == 13 ? 3 : 2,
-             cipher ? ":-CIPHER-ALL:+" : "", cipher ? cipher : "");
+    /* With the engine's group order (engine_client.h ENGINE_GROUP_ORDER, Windows' own):
+     * X25519 first. */
+    snprintf(buf, size, "NORMAL:-VERS-ALL:+VERS-TLS1.%d"
+             ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448"
+             ":+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096:+GROUP-FFDHE6144:+GROUP-FFDHE8192%s%s",
+             proto == 13 ? 3 : 2, cipher ? ":-CIPHER-ALL:+" : "", cipher ? cipher : "");
 }
 
 /* ---- credentials ---- */
@@ -970,27 +975,29 @@ static void bulk_rounds(const struct test *t, gnutls_session_t s, const char *de
         printf("R %s %.0f msg/s %s\n", t->name, (double)rounds * count / (t_send + t_recv), desc);
 }
 
-/* floor-hs: connect, the flights of a TLS 1.2 handshake in clear, close. */
+/* floor-hs, floor-resume: connect, a handshake's flights in clear (proto.h), close. */
 static void floor_handshakes(const struct test *t, int port)
 {
-    static uint8_t msg[sizeof(struct bench_command) + 4096];
+    static uint8_t msg[4096];
+    unsigned int count, i;
+    const struct bench_flight *f = bench_floor_flights(t->size, &count);
     struct bench_command cmd;
     double start, elapsed;
     long n = 0;
-    int fd, i;
+    int fd;
 
     start = now();
     do
     {
         fd = connect_to(port);
-        for (i = 0; i < 4; i += 2)
+        for (i = 0; i < count; i++)
         {
             cmd.op = BENCH_OP_FLIGHT;
-            cmd.count = bench_floor_flights[i];
-            cmd.size = bench_floor_flights[i + 1];
+            cmd.count = f[i].send - sizeof(cmd);
+            cmd.size = f[i].reply;
             memcpy(msg, &cmd, sizeof(cmd));
-            if (send_all(fd, msg, sizeof(cmd) + cmd.count)) die("send", 0);
-            if (plain_read(&client_buf, NULL, cmd.size)) die("recv", 0);
+            if (send_all(fd, msg, f[i].send)) die("send", 0);
+            if (plain_read(&client_buf, NULL, f[i].reply)) die("recv", 0);
         }
         close(fd);
         n++;
@@ -1011,7 +1018,7 @@ static void net_test(const struct test *t, int port)
     if (t->kind == T_MEMCTX || t->kind == T_MEMCRED) return;
     if (t->kind == T_FLOOR)
     {
-        if (!t->size) floor_handshakes(t, port + BENCH_PORT_PLAIN);
+        if (t->size <= 1) floor_handshakes(t, port + BENCH_PORT_PLAIN);
         else
         {
             fd = connect_to(port + BENCH_PORT_PLAIN);

@@ -26,9 +26,26 @@
 #define BENCH_OP_SOURCE 3
 #define BENCH_OP_FLIGHT 4
 
-/* floor-hs: the flights of a full TLS 1.2 handshake (client, server, client, server),
- * sizes close to what the RSA rows exchange. */
-static const uint32_t bench_floor_flights[4] = { 220, 1400, 126, 250 };
+/* The floor rows' handshakes: what the client sends (bytes, FLIGHT command included) and
+ * what the server answers (0: nothing), in the sizes the TLS rows exchange.
+ * floor-hs:     a full TLS 1.2 handshake (ClientHello; ServerHello..Done; key exchange,
+ *               Finished; ticket, Finished), the shape of the full-* rows;
+ * floor-resume: a resumed TLS 1.2 handshake and the PING that follows it (ClientHello;
+ *               ServerHello..Finished; Finished; PING; "P"), the shape of the resume-* rows. */
+struct bench_flight
+{
+    uint32_t send, reply;
+};
+
+static const struct bench_flight bench_floor_full[] = { { 220, 1400 }, { 126, 250 } };
+static const struct bench_flight bench_floor_resume[] = { { 658, 147 }, { 51, 0 }, { 41, 30 } };
+
+/* resume: floor-resume's flights, else floor-hs's. */
+static inline const struct bench_flight *bench_floor_flights(int resume, unsigned int *count)
+{
+    *count = resume ? 3 : 2;
+    return resume ? bench_floor_resume : bench_floor_full;
+}
 
 #define BENCH_MAX_RECORD 16384
 

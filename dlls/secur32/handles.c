@@ -33,14 +33,17 @@
 WINE_DEFAULT_DEBUG_CHANNEL(secur32);
 
 /* One tag per kind: the tag says which package family a handle belongs to. */
+#define TAG_CRED      0x53474352u  /* "SGCR": Schannel credentials */
+#define TAG_CTX       0x53474358u  /* "SGCX": Schannel context */
+#define TAG_LSA_CRED  0x53474c52u  /* "SGLR": LSA package (NTLM, Kerberos) credentials */
+#define TAG_LSA_CTX   0x53474c58u  /* "SGLX": LSA package context */
+#define TAG_NEGO_CRED 0x53474e52u  /* "SGNR": Negotiate credentials */
+#define TAG_NEGO_CTX  0x53474e58u  /* "SGNX": Negotiate context */
 static const ULONG kind_tags[SG_HANDLE_KIND_COUNT] =
 {
-    [SG_HANDLE_CRED]      = 0x53474352u,  /* "SGCR": Schannel credentials */
-    [SG_HANDLE_CTX]       = 0x53474358u,  /* "SGCX": Schannel context */
-    [SG_HANDLE_LSA_CRED]  = 0x53474c52u,  /* "SGLR": LSA package (NTLM, Kerberos) credentials */
-    [SG_HANDLE_LSA_CTX]   = 0x53474c58u,  /* "SGLX": LSA package context */
-    [SG_HANDLE_NEGO_CRED] = 0x53474e52u,  /* "SGNR": Negotiate credentials */
-    [SG_HANDLE_NEGO_CTX]  = 0x53474e58u,  /* "SGNX": Negotiate context */
+    [SG_HANDLE_CRED] = TAG_CRED, [SG_HANDLE_CTX] = TAG_CTX,
+    [SG_HANDLE_LSA_CRED] = TAG_LSA_CRED, [SG_HANDLE_LSA_CTX] = TAG_LSA_CTX,
+    [SG_HANDLE_NEGO_CRED] = TAG_NEGO_CRED, [SG_HANDLE_NEGO_CTX] = TAG_NEGO_CTX,
 };
 #define SLOT_BITS 24
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
@@ -81,13 +84,13 @@ static enum sg_handle_kind kind_of_tag(ULONG_PTR tag)
 {
     switch (tag)
     {
-    case 0x53474352u: return SG_HANDLE_CRED;
-    case 0x53474358u: return SG_HANDLE_CTX;
-    case 0x53474c52u: return SG_HANDLE_LSA_CRED;
-    case 0x53474c58u: return SG_HANDLE_LSA_CTX;
-    case 0x53474e52u: return SG_HANDLE_NEGO_CRED;
-    case 0x53474e58u: return SG_HANDLE_NEGO_CTX;
-    default: return 0;
+    case TAG_CRED:      return SG_HANDLE_CRED;
+    case TAG_CTX:       return SG_HANDLE_CTX;
+    case TAG_LSA_CRED:  return SG_HANDLE_LSA_CRED;
+    case TAG_LSA_CTX:   return SG_HANDLE_LSA_CTX;
+    case TAG_NEGO_CRED: return SG_HANDLE_NEGO_CRED;
+    case TAG_NEGO_CTX:  return SG_HANDLE_NEGO_CTX;
+    default:            return 0;
     }
 }
 

@@ -614,6 +614,40 @@ static void test_handshake(uint32_t proto, int ecdsa, uint32_t expect)
     pair_free(&pr);
 }
 
+/* Key exchange in Windows' default curve order ("TLS Elliptic Curves in Windows 10 1607 and
+ * later", learn.microsoft.com: curve25519, then NistP256, NistP384): two default
+ * credentials agree on X25519, reported as 255 bits as CNG names the curve; a peer that
+ * offers only NIST curves still gets one. */
+static void test_group_order(uint32_t proto)
+{
+    struct pair pr;
+    uint64_t ccred;
+    uint32_t status;
+
+    pair_init(&pr, proto, proto, 0);
+    if (run_handshake(&pr))
+        ok(pr.cinfo.kx == SG_KX_ECDHE && pr.cinfo.kx_bits == 255 && pr.sinfo.kx_bits == 255,
+           "proto %#x: kx %u, %u bits (server %u)\n", proto, pr.cinfo.kx, pr.cinfo.kx_bits, pr.sinfo.kx_bits);
+    pair_free(&pr);
+
+    /* A client without curve25519 (GnuTLS's NORMAL order minus that group): the server
+     * answers on P-256. */
+    ccred = create_cred(SG_CRED_CLIENT, proto, NULL, SG_KEY_NONE, NULL, &status);
+    if (!ccred) return;
+    ok(engine_cred_replace_priority(engine_cred_from_handle(ccred), proto == SG_PROTO_TLS1_3
+           ? "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-X25519" : "NORMAL:-VERS-ALL:+VERS-TLS1.2:-GROUP-X25519") == 0,
+       "priority refused\n");
+    pair_init(&pr, proto, proto, 0);
+    free_session(pr.client);
+    pr.client = create_session(ccred, 0, "localhost");
+    free_cred(ccred);
+    if (run_handshake(&pr))
+        ok(pr.cinfo.kx == SG_KX_ECDHE && pr.cinfo.kx_bits == 256 && pr.sinfo.kx_bits == 256,
+           "proto %#x without X25519: kx %u, %u bits (server %u)\n", proto, pr.cinfo.kx, pr.cinfo.kx_bits,
+           pr.sinfo.kx_bits);
+    pair_free(&pr);
+}
+
 /* The client gets the server's first flight one byte more at a time. */
 static void test_incomplete_input(uint32_t proto)
 {
@@ -2124,6 +2158,8 @@ int main(int argc, char **argv)
     test_handshake(SG_PROTO_TLS1_2 | SG_PROTO_TLS1_3, 0, SG_PROTO_TLS1_3);
     test_handshake(SG_PROTO_TLS1_2, 1, SG_PROTO_TLS1_2);
     test_handshake(SG_PROTO_TLS1_3, 1, SG_PROTO_TLS1_3);
+    test_group_order(SG_PROTO_TLS1_2);
+    test_group_order(SG_PROTO_TLS1_3);
     test_incomplete_input(SG_PROTO_TLS1_3);
     test_incomplete_input(SG_PROTO_TLS1_2);
     test_partial_tail();

@@ -70,6 +70,7 @@ enum sg_status engine_cred_restrict(struct engine_cred *cred, uint32_t protocols
     for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
         if ((protocols & versions[i].proto) && append(priority, sizeof(priority), &pos, versions[i].item))
             return SG_ERR_INTERNAL;
+    if (append(priority, sizeof(priority), &pos, ENGINE_GROUP_ORDER)) return SG_ERR_INTERNAL;
     for (i = 0; i < sizeof(removals) / sizeof(removals[0]); i++)
         if ((disabled & removals[i].alg) && append(priority, sizeof(priority), &pos, removals[i].items))
             return SG_ERR_INTERNAL;

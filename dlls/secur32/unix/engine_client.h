@@ -28,6 +28,13 @@ int engine_cred_replace_priority(struct engine_cred *cred, const char *priority)
 
 /* engine_client.c */
 
+/* Key exchange groups in Windows' default order (Microsoft's "TLS Elliptic Curves in Windows
+ * 10 1607 and later": curve25519, NistP256, NistP384), GnuTLS's other groups after them. A
+ * suffix for every credential's priority string, before any removal. */
+#define ENGINE_GROUP_ORDER ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1" \
+    ":+GROUP-SECP521R1:+GROUP-X448:+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096" \
+    ":+GROUP-FFDHE6144:+GROUP-FFDHE8192"
+
 /* Restricts a new credential to protocols (SG_PROTO_*) without the SG_ALG_* groups in
  * disabled. Call before any session is created on it. */
 enum sg_status engine_cred_restrict(struct engine_cred *cred, uint32_t protocols, uint32_t disabled,
