@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2104,6 +2105,95 @@ static void test_fastrec_no_allocation(void)
     }
 }
 
+/* More keys in use than a thread keeps AEAD handles for (engine_fastrec.c THREAD_HANDLES, 8,
+ * two per session here): records stay right against GnuTLS while handles are replaced,
+ * replacing them takes no more memory (one cipher: handle sizes differ between ciphers),
+ * and an established session carrying records holds no AEAD handle of its own. */
+static void test_fastrec_shared_handles(void)
+{
+    enum { PEERS = 6 };
+    struct peer peers[PEERS];
+    struct mallinfo2 before = { 0 }, after;
+    struct pair pr;
+    int i, round, started[PEERS];
+
+    for (i = 0; i < PEERS; i++)
+        started[i] = peer_start(&peers[i], i & 1, i < 3 ? SG_PROTO_TLS1_2 : SG_PROTO_TLS1_3, "AES-256-GCM");
+    for (round = 0; round < 3; round++)
+    {
+        if (round == 2) before = mallinfo2();
+        for (i = 0; i < PEERS; i++)
+            if (started[i]) both_ways(&peers[i], round ? 1000 : 100, (uint8_t)(round * 16 + i), "shared handles");
+        if (round == 2)
+        {
+            after = mallinfo2();
+            ok(after.uordblks == before.uordblks, "heap in use changed by %ld bytes while replacing handles\n",
+               (long)(after.uordblks - before.uordblks));
+        }
+    }
+    /* The thread's handles are all in use: the first records of one more pair, both ways,
+     * take no memory (two handles of its own per session would take some 3 KB). */
+    pair_init(&pr, SG_PROTO_TLS1_2, SG_PROTO_TLS1_2, 0);
+    if (run_handshake(&pr))
+    {
+        before = mallinfo2();
+        exchange(pr.client, &pr.cinfo, pr.server, 100, 1);
+        exchange(pr.server, &pr.sinfo, pr.client, 100, 2);
+        after = mallinfo2();
+        ok(after.uordblks == before.uordblks, "records of a new pair: heap in use changed by %ld bytes\n",
+           (long)(after.uordblks - before.uordblks));
+    }
+    pair_free(&pr);
+    for (i = 0; i < PEERS; i++)
+    {
+        if (started[i]) check_fast_path_used(&peers[i], "shared handles");
+        peer_free(&peers[i]);
+    }
+}
+
+struct fastrec_thread_args
+{
+    struct peer *p;
+    uint8_t seed;
+    int free_peer;
+};
+
+static void *fastrec_thread(void *arg)
+{
+    struct fastrec_thread_args *a = arg;
+
+    both_ways(a->p, 100, a->seed, "other thread");
+    if (a->free_peer) peer_free(a->p);
+    return NULL;
+}
+
+/* A session used by one thread after another: each thread has handles of its own, which go
+ * when the thread ends (the LSan build checks), and a session freed on another thread
+ * leaves nothing wrong behind in this thread's handles. */
+static void test_fastrec_threads(void)
+{
+    struct fastrec_thread_args args;
+    struct peer p, other;
+    pthread_t thread;
+
+    if (peer_start(&p, 0, SG_PROTO_TLS1_2, "AES-256-GCM"))
+    {
+        both_ways(&p, 100, 3, "first thread");
+        args.p = &p;
+        args.seed = 5;
+        args.free_peer = 0;
+        ok(!pthread_create(&thread, NULL, fastrec_thread, &args) && !pthread_join(thread, NULL), "thread\n");
+        check_fast_path_used(&p, "back in the first thread");
+        /* Freed on another thread while this one keeps handles with its keys. */
+        args.seed = 11;
+        args.free_peer = 1;
+        ok(!pthread_create(&thread, NULL, fastrec_thread, &args) && !pthread_join(thread, NULL), "thread\n");
+    }
+    peer_free(&p);
+    if (peer_start(&other, 1, SG_PROTO_TLS1_3, "AES-256-GCM")) check_fast_path_used(&other, "after the free");
+    peer_free(&other);
+}
+
 static void test_fastrec(void)
 {
     static const struct fastrec_suite suites[] =
@@ -2133,6 +2223,8 @@ static void test_fastrec(void)
     test_fastrec_record_size_limit(SG_PROTO_TLS1_2);
     test_fastrec_record_size_limit(SG_PROTO_TLS1_3);
     test_fastrec_no_allocation();
+    test_fastrec_shared_handles();
+    test_fastrec_threads();
 }
 
 int main(int argc, char **argv)

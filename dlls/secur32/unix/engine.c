@@ -119,6 +119,7 @@ uint32_t engine_process_attach(void)
 
 void engine_process_detach(void)
 {
+    engine_fastrec_thread_cleanup();
     if (init_result == 0) gnutls_global_deinit();
     init_result = -1;
 }

@@ -17,6 +17,8 @@
  * then reads the record as if we had never looked at it.
  */
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine_fastrec.h"
@@ -29,6 +31,12 @@
 /* The largest TLS 1.3 record body GnuTLS 3.7 reads (2^14 + 256, plus the header size it
  * adds to its limit); anything longer is refused by it before decryption. */
 #define TLS13_MAX_BODY      (TLS_MAX_PLAINTEXT + 256 + TLS_HEADER_SIZE)
+
+/* AEAD handles each thread keeps (engine_fastrec.h): enough for four connections served in
+ * turn (two keys each), or two whose both ends run in the thread (the peers share keys).
+ * A key not among them costs a new handle in place of the least recently used one
+ * (AES-256-GCM: about 240 ns, a free and an allocation of the same sizes). */
+#define THREAD_HANDLES      8
 
 #define CT_ALERT            21
 #define CT_HANDSHAKE        22
@@ -62,6 +70,152 @@ static void put_be16(uint8_t *p, size_t v)
     p[1] = v & 0xff;
 }
 
+/* ---- the calling thread's AEAD handles ---- */
+
+struct aead_slot
+{
+    gnutls_aead_cipher_hd_t aead;   /* NULL: free slot */
+    gnutls_cipher_algorithm_t cipher;
+    uint8_t key_size;
+    uint8_t key[32];                /* the key aead was made with */
+    uint64_t id;                    /* new for each key the slot gets, unique in the process */
+    uint64_t last_use;
+};
+
+struct aead_cache
+{
+    struct aead_slot slot[THREAD_HANDLES];
+    uint64_t clock;
+};
+
+static __thread struct aead_cache *thread_cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+static int cache_key_ok;
+static uint64_t last_slot_id;
+
+static void cache_destroy(struct aead_cache *cache)
+{
+    int i;
+
+    for (i = 0; i < THREAD_HANDLES; i++)
+        if (cache->slot[i].aead) gnutls_aead_cipher_deinit(cache->slot[i].aead);
+    gnutls_memset(cache, 0, sizeof(*cache));
+    free(cache);
+}
+
+/* pthread key destructor: the thread ends. */
+static void cache_thread_exit(void *cache)
+{
+    if (cache == thread_cache) thread_cache = NULL;
+    cache_destroy(cache);
+}
+
+static void cache_key_init(void)
+{
+    cache_key_ok = !pthread_key_create(&cache_key, cache_thread_exit);
+}
+
+void engine_fastrec_thread_cleanup(void)
+{
+    struct aead_cache *cache = thread_cache;
+
+    if (!cache) return;
+    thread_cache = NULL;
+    if (cache_key_ok) pthread_setspecific(cache_key, NULL);
+    cache_destroy(cache);
+}
+
+static int same_key(const struct aead_slot *slot, const struct fastrec_direction *d)
+{
+    return slot->aead && slot->cipher == d->cipher && slot->key_size == d->key_size
+           && !memcmp(slot->key, d->key, d->key_size);
+}
+
+/* aead_for when d's slot is not known (or has another key now). */
+static __attribute__((noinline)) gnutls_aead_cipher_hd_t aead_find(struct fastrec_direction *d)
+{
+    struct aead_cache *cache = thread_cache;
+    struct aead_slot *slot, *victim;
+    gnutls_datum_t key;
+    int i;
+
+    if (!cache)
+    {
+        pthread_once(&cache_key_once, cache_key_init);
+        if (!cache_key_ok || !(cache = calloc(1, sizeof(*cache)))) return NULL;
+        if (pthread_setspecific(cache_key, cache))
+        {
+            free(cache);
+            return NULL;
+        }
+        thread_cache = cache;
+    }
+    victim = &cache->slot[0];
+    for (i = 0; i < THREAD_HANDLES; i++)
+    {
+        slot = &cache->slot[i];
+        if (same_key(slot, d))
+        {
+            slot->last_use = ++cache->clock;
+            d->slot = i;
+            d->slot_id = slot->id;
+            return slot->aead;
+        }
+        if (!victim->aead) continue;
+        if (!slot->aead || slot->last_use < victim->last_use) victim = slot;
+    }
+
+    /* A new handle rather than gnutls_aead_cipher_set_key: GnuTLS 3.7.9's AES-GCM keeps the
+     * old GHASH key there (wrong tags). Freed and made at once, it takes the same memory. */
+    if (victim->aead) gnutls_aead_cipher_deinit(victim->aead);
+    gnutls_memset(victim, 0, sizeof(*victim));
+    key.data = (unsigned char *)d->key;
+    key.size = d->key_size;
+    if (gnutls_aead_cipher_init(&victim->aead, d->cipher, &key) < 0)
+    {
+        victim->aead = NULL;
+        return NULL;
+    }
+    victim->cipher = d->cipher;
+    victim->key_size = d->key_size;
+    memcpy(victim->key, d->key, d->key_size);
+    victim->id = __atomic_add_fetch(&last_slot_id, 1, __ATOMIC_RELAXED);
+    victim->last_use = ++cache->clock;
+    d->slot = victim - cache->slot;
+    d->slot_id = victim->id;
+    return victim->aead;
+}
+
+/* A handle with d's key: the thread's own when it has one, otherwise its least recently
+ * used one re-keyed (or a new one). NULL when none can be had (out of memory). d remembers
+ * the slot, so that finding it again takes no key comparison. */
+static inline gnutls_aead_cipher_hd_t aead_for(struct fastrec_direction *d)
+{
+    struct aead_cache *cache = thread_cache;
+    struct aead_slot *slot;
+
+    if (__builtin_expect(!cache || !d->slot_id || cache->slot[d->slot].id != d->slot_id, 0)) return aead_find(d);
+    slot = &cache->slot[d->slot];
+    slot->last_use = ++cache->clock;
+    return slot->aead;
+}
+
+/* The key goes away: so does the calling thread's handle made with it. */
+static void forget_key(const struct fastrec_direction *d)
+{
+    struct aead_cache *cache = thread_cache;
+    int i;
+
+    if (!cache || !d->key_size) return;
+    for (i = 0; i < THREAD_HANDLES; i++)
+    {
+        if (!same_key(&cache->slot[i], d)) continue;
+        gnutls_aead_cipher_deinit(cache->slot[i].aead);
+        gnutls_memset(&cache->slot[i], 0, sizeof(cache->slot[i]));
+    }
+}
+
 /* ---- keys ---- */
 
 static enum fastrec_kind kind_of(gnutls_session_t tls, gnutls_cipher_algorithm_t *cipher)
@@ -87,8 +241,8 @@ static size_t trailer_size_of(enum fastrec_kind kind)
     return TAG_SIZE + (kind == KIND_TLS13 ? 1 : 0);
 }
 
-/* Reads one direction's key, IV and sequence number from GnuTLS; a new AEAD handle only
- * when the key changed. *changed tells whether it did. */
+/* Reads one direction's key, IV and sequence number from GnuTLS. *changed tells whether
+ * the key changed. */
 static int load_direction(struct fastrec_direction *d, gnutls_session_t tls, int read,
                           gnutls_cipher_algorithm_t cipher, size_t iv_size, int *changed)
 {
@@ -98,17 +252,12 @@ static int load_direction(struct fastrec_direction *d, gnutls_session_t tls, int
     if (gnutls_record_get_state(tls, read, NULL, &iv, &key, seq) < 0) return -1;
     if (iv.size != iv_size || key.size != gnutls_cipher_get_key_size(cipher) || key.size > sizeof(d->key))
         return -1;
-    *changed = !d->aead || d->cipher != cipher || d->key_size != key.size || memcmp(d->key, key.data, key.size);
+    *changed = !d->key_size || d->cipher != cipher || d->key_size != key.size || memcmp(d->key, key.data, key.size);
     if (*changed)
     {
-        if (d->aead) gnutls_aead_cipher_deinit(d->aead);
-        d->aead = NULL;
+        forget_key(d);
+        d->slot_id = 0;
         gnutls_memset(d->key, 0, sizeof(d->key));
-        if (gnutls_aead_cipher_init(&d->aead, cipher, &key) < 0)
-        {
-            d->aead = NULL;
-            return -1;
-        }
         memcpy(d->key, key.data, key.size);
         d->key_size = key.size;
         d->cipher = cipher;
@@ -170,7 +319,7 @@ void engine_fastrec_stop(struct engine_fastrec *fr, gnutls_session_t tls)
 
 static void free_direction(struct fastrec_direction *d)
 {
-    if (d->aead) gnutls_aead_cipher_deinit(d->aead);
+    forget_key(d);
     gnutls_memset(d, 0, sizeof(*d));
 }
 
@@ -230,15 +379,17 @@ enum fastrec_result engine_fastrec_seal(struct engine_fastrec *fr, gnutls_sessio
                                         size_t *trailer_used, int *library_error)
 {
     struct fastrec_direction *w = &fr->write;
+    gnutls_aead_cipher_hd_t aead;
     uint8_t nonce[NONCE_SIZE], aad[13];
     giovec_t ad, text[2];
     size_t tag_size = TAG_SIZE, body;
     int ret, parts = 1;
 
     if (!ready(fr, tls, info)) return FASTREC_SLOW;
-    if (!data_size || data_size > fr->max_send || w->seq == UINT64_MAX)
+    if (!data_size || data_size > fr->max_send || w->seq == UINT64_MAX || !(aead = aead_for(w)))
     {
-        /* GnuTLS decides (it refuses a record past the last sequence number). */
+        /* GnuTLS decides (it refuses a record past the last sequence number), or writes
+         * the record when no AEAD handle could be had. */
         engine_fastrec_release(fr, tls);
         return FASTREC_SLOW;
     }
@@ -260,7 +411,7 @@ enum fastrec_result engine_fastrec_seal(struct engine_fastrec *fr, gnutls_sessio
         ad.iov_base = header;
         ad.iov_len = TLS_HEADER_SIZE;
         make_nonce(fr->kind, w, NULL, nonce);
-        ret = gnutls_aead_cipher_encryptv2(w->aead, nonce, NONCE_SIZE, &ad, 1, text, parts, trailer + 1, &tag_size);
+        ret = gnutls_aead_cipher_encryptv2(aead, nonce, NONCE_SIZE, &ad, 1, text, parts, trailer + 1, &tag_size);
         *trailer_used = 1 + TAG_SIZE;
     }
     else
@@ -276,7 +427,7 @@ enum fastrec_result engine_fastrec_seal(struct engine_fastrec *fr, gnutls_sessio
         ad.iov_base = aad;
         ad.iov_len = sizeof(aad);
         make_nonce(fr->kind, w, header + TLS_HEADER_SIZE, nonce);
-        ret = gnutls_aead_cipher_encryptv2(w->aead, nonce, NONCE_SIZE, &ad, 1, text, parts, trailer, &tag_size);
+        ret = gnutls_aead_cipher_encryptv2(aead, nonce, NONCE_SIZE, &ad, 1, text, parts, trailer, &tag_size);
         *trailer_used = TAG_SIZE;
     }
     if (ret < 0 || tag_size != TAG_SIZE)
@@ -292,13 +443,13 @@ enum fastrec_result engine_fastrec_seal(struct engine_fastrec *fr, gnutls_sessio
 /* ---- opening ---- */
 
 /* Encrypts an opened record body again: the same nonce gives back the received bytes. */
-static void restore(const struct fastrec_direction *d, const uint8_t *nonce, const giovec_t *ad,
+static void restore(gnutls_aead_cipher_hd_t aead, const uint8_t *nonce, const giovec_t *ad,
                     const giovec_t *text)
 {
     uint8_t tag[TAG_SIZE];
     size_t tag_size = sizeof(tag);
 
-    gnutls_aead_cipher_encryptv2(d->aead, nonce, NONCE_SIZE, ad, 1, text, 1, tag, &tag_size);
+    gnutls_aead_cipher_encryptv2(aead, nonce, NONCE_SIZE, ad, 1, text, 1, tag, &tag_size);
 }
 
 /* Follows the framing of TLS 1.3 post-handshake messages (type, 24-bit length, body) over
@@ -326,7 +477,8 @@ static void track_handshake(struct engine_fastrec *fr, const uint8_t *p, size_t 
     }
 }
 
-static enum fastrec_result open_tls13(struct engine_fastrec *fr, uint8_t *record, size_t body, size_t *data_size)
+static enum fastrec_result open_tls13(struct engine_fastrec *fr, gnutls_aead_cipher_hd_t aead, uint8_t *record,
+                                      size_t body, size_t *data_size)
 {
     struct fastrec_direction *r = &fr->read;
     uint8_t nonce[NONCE_SIZE];
@@ -341,11 +493,11 @@ static enum fastrec_result open_tls13(struct engine_fastrec *fr, uint8_t *record
     text.iov_base = record + TLS_HEADER_SIZE;
     text.iov_len = inner;
     make_nonce(KIND_TLS13, r, NULL, nonce);
-    if (gnutls_aead_cipher_decryptv2(r->aead, nonce, NONCE_SIZE, &ad, 1, &text, 1,
+    if (gnutls_aead_cipher_decryptv2(aead, nonce, NONCE_SIZE, &ad, 1, &text, 1,
                                      record + TLS_HEADER_SIZE + inner, TAG_SIZE) < 0)
     {
         /* GnuTLS fails the session with the alert it sends for this. */
-        restore(r, nonce, &ad, &text);
+        restore(aead, nonce, &ad, &text);
         return FASTREC_SLOW;
     }
 
@@ -357,7 +509,7 @@ static enum fastrec_result open_tls13(struct engine_fastrec *fr, uint8_t *record
     else if (type == CT_ALERT) fr->off = 1;
     if (type != CT_APPLICATION_DATA || !content || content > TLS_MAX_PLAINTEXT || split_message)
     {
-        restore(r, nonce, &ad, &text);
+        restore(aead, nonce, &ad, &text);
         return FASTREC_SLOW;
     }
     r->seq++;
@@ -365,7 +517,8 @@ static enum fastrec_result open_tls13(struct engine_fastrec *fr, uint8_t *record
     return FASTREC_DONE;
 }
 
-static enum fastrec_result open_tls12(struct engine_fastrec *fr, uint8_t *record, size_t body, size_t *data_size)
+static enum fastrec_result open_tls12(struct engine_fastrec *fr, gnutls_aead_cipher_hd_t aead, uint8_t *record,
+                                      size_t body, size_t *data_size)
 {
     struct fastrec_direction *r = &fr->read;
     size_t explicit_size = fr->kind == KIND_TLS12_GCM ? EXPLICIT_NONCE_SIZE : 0, plain;
@@ -383,9 +536,9 @@ static enum fastrec_result open_tls12(struct engine_fastrec *fr, uint8_t *record
     text.iov_base = text_start;
     text.iov_len = plain;
     make_nonce(fr->kind, r, record + TLS_HEADER_SIZE, nonce);
-    if (gnutls_aead_cipher_decryptv2(r->aead, nonce, NONCE_SIZE, &ad, 1, &text, 1, text_start + plain, TAG_SIZE) < 0)
+    if (gnutls_aead_cipher_decryptv2(aead, nonce, NONCE_SIZE, &ad, 1, &text, 1, text_start + plain, TAG_SIZE) < 0)
     {
-        restore(r, nonce, &ad, &text);
+        restore(aead, nonce, &ad, &text);
         return FASTREC_SLOW;
     }
     r->seq++;
@@ -399,6 +552,7 @@ enum fastrec_result engine_fastrec_open(struct engine_fastrec *fr, gnutls_sessio
 {
     size_t body = ((size_t)record[3] << 8) | record[4];
     enum fastrec_result result;
+    gnutls_aead_cipher_hd_t aead;
 
     if (!ready(fr, tls, info)) return FASTREC_SLOW;
     if (record[0] != CT_APPLICATION_DATA || record[1] != 3 || record[2] != 3 || fr->read.seq == UINT64_MAX)
@@ -407,8 +561,9 @@ enum fastrec_result engine_fastrec_open(struct engine_fastrec *fr, gnutls_sessio
         else if (record[0] == CT_ALERT) fr->off = 1;
         result = FASTREC_SLOW;
     }
-    else if (fr->kind == KIND_TLS13) result = open_tls13(fr, record, body, data_size);
-    else result = open_tls12(fr, record, body, data_size);
+    else if (!(aead = aead_for(&fr->read))) result = FASTREC_SLOW;
+    else if (fr->kind == KIND_TLS13) result = open_tls13(fr, aead, record, body, data_size);
+    else result = open_tls12(fr, aead, record, body, data_size);
     if (result != FASTREC_DONE) engine_fastrec_release(fr, tls);
     return result;
 }

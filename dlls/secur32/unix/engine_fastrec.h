@@ -12,6 +12,13 @@
  * hands them back, and must run before ANY GnuTLS call that reads or writes records on the
  * session. The keys are read again the next time the fast path starts, so what GnuTLS did
  * in between (KeyUpdate, renegotiation) is picked up.
+ *
+ * Sessions own no AEAD handles (about 730 bytes each for AES-GCM, which would duplicate the
+ * key schedules GnuTLS keeps for the session anyway): each thread keeps a few handles, found
+ * by cipher and key, and re-keys the least recently used one when a key is not among them.
+ * A thread serving a handful of connections, or both ends of one, never re-keys. A freed
+ * session wipes the calling thread's handles with its keys; other threads' ones go when
+ * re-keyed or when their thread ends.
  */
 
 #ifndef SCHANNEL_GNUTLS_SECUR32_UNIX_ENGINE_FASTREC_H
@@ -30,10 +37,11 @@
 /* One direction's record protection. */
 struct fastrec_direction
 {
-    gnutls_aead_cipher_hd_t aead;   /* NULL until first needed; kept while the key stays the same */
     gnutls_cipher_algorithm_t cipher;
-    uint8_t key[32];                /* the key aead was made with */
-    uint8_t key_size;
+    uint8_t key[32];
+    uint8_t key_size;               /* 0: no key read yet */
+    uint8_t slot;                   /* where the thread's handle with this key was last found ... */
+    uint64_t slot_id;               /* ... and that slot's id then (engine_fastrec.c aead_for) */
     uint8_t iv[12];                 /* TLS 1.2 GCM: the 4-byte salt; otherwise the 12-byte IV */
     uint64_t seq;                   /* sequence number of the next record */
 };
@@ -80,8 +88,11 @@ void engine_fastrec_release(struct engine_fastrec *fr, gnutls_session_t tls);
 /* Releases and keeps the fast path off for the rest of the session (close_notify, alerts). */
 void engine_fastrec_stop(struct engine_fastrec *fr, gnutls_session_t tls);
 
-/* Frees the AEAD handles and wipes the keys. */
+/* Wipes the keys, and the calling thread's AEAD handles made with them. */
 void engine_fastrec_free(struct engine_fastrec *fr);
+
+/* Frees the calling thread's AEAD handles (threads that end free theirs themselves). */
+void engine_fastrec_thread_cleanup(void);
 
 #pragma GCC visibility pop
 
