@@ -42,6 +42,8 @@ struct fastrec_direction
     uint8_t key_size;               /* 0: no key read yet */
     uint8_t slot;                   /* where the thread's handle with this key was last found ... */
     uint64_t slot_id;               /* ... and that slot's id then (engine_fastrec.c aead_for) */
+    gnutls_aead_cipher_hd_t own;    /* this context's own handle, once the thread's cache lost the key */
+    uint8_t misses;                 /* handles made in the thread's cache for the current key */
     uint8_t iv[12];                 /* TLS 1.2 GCM: the 4-byte salt; otherwise the 12-byte IV */
     uint64_t seq;                   /* sequence number of the next record */
 };
@@ -92,6 +94,8 @@ void engine_fastrec_stop(struct engine_fastrec *fr, gnutls_session_t tls);
 void engine_fastrec_free(struct engine_fastrec *fr);
 
 /* Frees the calling thread's AEAD handles (threads that end free theirs themselves). */
+/* How many AEAD handles were made in the process so far (tests). */
+uint64_t engine_fastrec_handles_made(void);
 void engine_fastrec_thread_cleanup(void);
 
 #pragma GCC visibility pop
