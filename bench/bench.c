@@ -4,6 +4,8 @@
  *   bench.exe [--count] mem DATADIR SECONDS TEST...      client and server contexts in memory
  *   bench.exe [--count] net DATADIR SECONDS PORT TEST... client against "native serve"
  *   bench.exe trust DATADIR                              add ca.pem to the user's Root store
+ *   bench.exe idle                                       sleeps until killed: keeps the prefix's
+ *                                                        wineserver and services running
  *
  * Output: "R <test> <value> <unit> <detail>" per measurement, as native prints, and with
  * --count "C <test> <what> <unix calls per operation>" lines.
@@ -1027,20 +1029,27 @@ static void bulk_round(struct conn *c, BYTE *buf, BOOL tls, ULONG count, ULONG s
 static void bulk_rounds(const struct test *t, struct conn *c, BYTE *buf, BOOL tls, const char *desc)
 {
     ULONG count = BENCH_ROUND(t->size);
-    double t_send = 0, t_recv = 0;
+    double t_send = 0, t_recv = 0, cpu_start;
     long rounds = 0;
 
     bulk_round(c, buf, tls, count, t->size, &t_send, &t_recv);
     t_send = t_recv = 0;
+    cpu_start = cpu_now();
     do
     {
         bulk_round(c, buf, tls, count, t->size, &t_send, &t_recv);
         rounds++;
     } while (t_send + t_recv < seconds);
     if (t->size >= 1024)
+    {
         printf("R %s %.1f MB/s %s\n", t->name, (double)rounds * count * t->size / (t_send + t_recv) / 1e6, desc);
+        printf("T %s %.1f us-cpu/MB\n", t->name, (cpu_now() - cpu_start) / ((double)rounds * count * t->size / 1e6) * 1e6);
+    }
     else
+    {
         printf("R %s %.0f msg/s %s\n", t->name, (double)rounds * count / (t_send + t_recv), desc);
+        printf("T %s %.1f ns-cpu/msg\n", t->name, (cpu_now() - cpu_start) / ((double)rounds * count) * 1e9);
+    }
 }
 
 /* floor-hs, floor-resume: connect, a handshake's flights in clear (proto.h), close. */
@@ -1080,7 +1089,7 @@ static void net_test(const struct test *t, int port)
     struct conn *c = &conn;
     SECURITY_STATUS status;
     char desc[256] = "?";
-    double start, elapsed;
+    double start, elapsed, cpu_start;
     long n = 0;
     int p = port + bench_port_for(t->ecdsa, t->cipher);
     static BYTE *buf;
@@ -1130,6 +1139,7 @@ static void net_test(const struct test *t, int port)
         if (t->kind == T_RESUME) net_ping(c, buf);
         net_close(c);
         start = now();
+        cpu_start = cpu_now();
         do
         {
             if ((status = net_handshake(c, &ccred, p, L"localhost")) != SEC_E_OK) fail("handshake", status);
@@ -1152,6 +1162,7 @@ static void net_test(const struct test *t, int port)
         } while ((elapsed = now() - start) < seconds);
         if (resumed > 0) strcat(desc, "/resumed");
         printf("R %s %.1f hs/s %s\n", t->name, n / elapsed, desc);
+        printf("T %s %.1f us-cpu/hs\n", t->name, (cpu_now() - cpu_start) / n * 1e6);
     }
     else if (t->kind == T_BULK)
     {
@@ -1219,6 +1230,11 @@ int main(int argc, char **argv)
         counting = install_counter();
         if (!counting) printf("C - unavailable 0\n");
         i++;
+    }
+    if (argc - i >= 1 && !strcmp(argv[i], "idle"))
+    {
+        Sleep(INFINITE);
+        return 0;
     }
     if (argc - i >= 2 && !strcmp(argv[i], "trust"))
     {

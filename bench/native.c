@@ -973,20 +973,27 @@ static void bulk_round(gnutls_session_t s, uint32_t count, uint32_t size, double
 static void bulk_rounds(const struct test *t, gnutls_session_t s, const char *desc)
 {
     uint32_t count = BENCH_ROUND(t->size);
-    double t_send = 0, t_recv = 0;
+    double t_send = 0, t_recv = 0, cpu_start;
     long rounds = 0;
 
     bulk_round(s, count, t->size, &t_send, &t_recv);
     t_send = t_recv = 0;
+    cpu_start = cpu_now();
     do
     {
         bulk_round(s, count, t->size, &t_send, &t_recv);
         rounds++;
     } while (t_send + t_recv < seconds);
     if (t->size >= 1024)
+    {
         printf("R %s %.1f MB/s %s\n", t->name, (double)rounds * count * t->size / (t_send + t_recv) / 1e6, desc);
+        printf("T %s %.1f us-cpu/MB\n", t->name, (cpu_now() - cpu_start) / ((double)rounds * count * t->size / 1e6) * 1e6);
+    }
     else
+    {
         printf("R %s %.0f msg/s %s\n", t->name, (double)rounds * count / (t_send + t_recv), desc);
+        printf("T %s %.1f ns-cpu/msg\n", t->name, (cpu_now() - cpu_start) / ((double)rounds * count) * 1e9);
+    }
 }
 
 /* floor-hs, floor-resume: connect, a handshake's flights in clear (proto.h), close. */
@@ -1025,7 +1032,7 @@ static void net_test(const struct test *t, int port)
     gnutls_priority_t prio;
     gnutls_session_t s;
     char desc[256] = "", prio_str[256];
-    double start, elapsed;
+    double start, elapsed, cpu_start;
     long n = 0;
     int fd, ret, p = port + bench_port_for(t->ecdsa, t->cipher);
 
@@ -1062,6 +1069,7 @@ static void net_test(const struct test *t, int port)
             close(fd);
         }
         start = now();
+        cpu_start = cpu_now();
         do
         {
             fd = connect_to(p);
@@ -1084,6 +1092,7 @@ static void net_test(const struct test *t, int port)
             n++;
         } while ((elapsed = now() - start) < seconds);
         printf("R %s %.1f hs/s %s\n", t->name, n / elapsed, desc);
+        printf("T %s %.1f us-cpu/hs\n", t->name, (cpu_now() - cpu_start) / n * 1e6);
         gnutls_free(data.data);
     }
     else if (t->kind == T_BULK)
