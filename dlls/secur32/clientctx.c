@@ -78,13 +78,26 @@ static void drop(BYTE **data, DWORD *size)
     *size = 0;
 }
 
+/* The offered session: in the state's own block (sg_client_offer_resume) or a block of its own. */
+static void drop_resume(struct sg_client_step *step)
+{
+    if (step->resume != (BYTE *)(step + 1))
+    {
+        drop(&step->resume, &step->resume_size);
+        return;
+    }
+    sg_wipe(step->resume, step->resume_size);
+    step->resume = NULL;
+    step->resume_size = 0;
+}
+
 void sg_client_step_free(struct sg_ctx *ctx)
 {
     struct sg_client_step *step = ctx->client_step;
 
     if (!step) return;
     drop(&step->alpn, &step->alpn_size);
-    drop(&step->resume, &step->resume_size);
+    drop_resume(step);
     drop(&step->resume_out, &step->resume_out_size);
     drop(&step->chain, &step->chain_size);
     sg_free(step);
@@ -105,11 +118,23 @@ static BOOL keep_copy(struct sg_client_step *step, BYTE **field, DWORD *field_si
     return TRUE;
 }
 
+/* Without an ALPN offer the state does not exist yet: the copy goes in the same block
+ * (one heap block less per resumed connection); drop_resume() knows it. */
 BOOL sg_client_offer_resume(struct sg_ctx *ctx, const BYTE *data, DWORD size)
 {
     struct sg_client_step *step;
 
-    if (!size || !(step = client_step(ctx))) return FALSE;
+    if (!size) return FALSE;
+    if (!ctx->client_step && ctx->state == SG_CTX_HANDSHAKE && (step = sg_alloc(sizeof(*step) + size)))
+    {
+        memset(step, 0, sizeof(*step));
+        step->resume = memcpy(step + 1, data, size);
+        step->resume_size = size;
+        ctx->client_step = step;
+        return TRUE;
+    }
+    if (!(step = client_step(ctx)) || step->started) return FALSE;
+    drop_resume(step);
     return keep_copy(step, &step->resume, &step->resume_size, data, size);
 }
 
@@ -177,19 +202,30 @@ SECURITY_STATUS sg_client_set_alpn(struct sg_ctx *ctx, SecBufferDesc *input)
     return SEC_E_OK;
 }
 
-/* A region of hint bytes for one of the final step's results. */
-static BYTE *step_region(LONG hint, UINT64 *address, UINT32 *capacity)
+/* A region of hint bytes for one of the final step's results: the caller's stack area
+ * when the hint fits it (a resumed handshake usually brings nothing back, so a heap block
+ * per step was mostly wasted), else the heap. */
+static BYTE *step_region(LONG hint, BYTE *stack, UINT64 *address, UINT32 *capacity)
 {
-    BYTE *region = sg_alloc(hint);
+    BYTE *region = hint <= STEP_REGION_MIN ? stack : sg_alloc(hint);
 
     *address = (ULONG_PTR)region;
     *capacity = region ? hint : 0;
     return region;
 }
 
-/* Keeps what the final step wrote into *region, or learns the size to start with next time. */
-static BOOL park(BYTE **field, DWORD *field_size, BYTE **region, UINT32 capacity, UINT32 size, LONG *hint)
+static void region_free(BYTE *region, const BYTE *stack)
 {
+    if (region != stack) sg_free(region);
+}
+
+/* Keeps what the final step wrote into *region (a heap region is taken over, a stack one
+ * copied), or learns the size to start with next time. */
+static BOOL park(BYTE **field, DWORD *field_size, BYTE **region, const BYTE *stack, UINT32 capacity, UINT32 size,
+                 LONG *hint)
+{
+    BYTE *kept;
+
     if (size > capacity)
     {
         if (size <= STEP_REGION_MAX && (LONG)size > *hint) InterlockedExchange(hint, size);
@@ -197,9 +233,18 @@ static BOOL park(BYTE **field, DWORD *field_size, BYTE **region, UINT32 capacity
     }
     drop(field, field_size);
     if (!size) return TRUE;
-    *field = *region;
+    if (*region == stack)
+    {
+        if (!(kept = sg_alloc(size))) return FALSE;
+        memcpy(kept, *region, size);
+    }
+    else
+    {
+        kept = *region;
+        *region = NULL;
+    }
+    *field = kept;
     *field_size = size;
-    *region = NULL;
     return TRUE;
 }
 
@@ -207,6 +252,7 @@ NTSTATUS sg_client_step(struct sg_ctx *ctx, struct sg_handshake_params *params)
 {
     struct sg_client_step *step = client_step(ctx);
     BYTE *resume_region = NULL, *chain_region = NULL;
+    BYTE resume_stack[STEP_REGION_MIN], chain_stack[STEP_REGION_MIN];
     UINT32 resume_capacity, chain_capacity;
     NTSTATUS ret;
 
@@ -225,9 +271,11 @@ NTSTATUS sg_client_step(struct sg_ctx *ctx, struct sg_handshake_params *params)
         /* Regions for what the session cache and validation need once the handshake is done
          * (the first step, without input, never finishes it). */
         if (!ctx->reconnects_disabled)
-            resume_region = step_region(resume_region_hint, &params->resume_out, &params->resume_out_capacity);
+            resume_region = step_region(resume_region_hint, resume_stack, &params->resume_out,
+                                        &params->resume_out_capacity);
         if (!sg_manual_validation(ctx))
-            chain_region = step_region(chain_region_hint, &params->peer_certs, &params->peer_certs_capacity);
+            chain_region = step_region(chain_region_hint, chain_stack, &params->peer_certs,
+                                       &params->peer_certs_capacity);
     }
     resume_capacity = params->resume_out_capacity;
     chain_capacity = params->peer_certs_capacity;
@@ -235,7 +283,7 @@ NTSTATUS sg_client_step(struct sg_ctx *ctx, struct sg_handshake_params *params)
     if (!step->started)
     {
         drop(&step->alpn, &step->alpn_size);
-        drop(&step->resume, &step->resume_size);
+        drop_resume(step);
         step->started = TRUE;
     }
     if (!ret && params->status == SG_OK)
@@ -243,17 +291,18 @@ NTSTATUS sg_client_step(struct sg_ctx *ctx, struct sg_handshake_params *params)
         drop(&step->resume_out, &step->resume_out_size);
         drop(&step->chain, &step->chain_size);
         step->resume_answered = resume_region && park(&step->resume_out, &step->resume_out_size, &resume_region,
-                                                      resume_capacity, params->resume_out_size, &resume_region_hint);
+                                                      resume_stack, resume_capacity, params->resume_out_size,
+                                                      &resume_region_hint);
         if (chain_region && !params->info.resumed)
-            park(&step->chain, &step->chain_size, &chain_region, chain_capacity, params->peer_certs_size,
-                 &chain_region_hint);
+            park(&step->chain, &step->chain_size, &chain_region, chain_stack, chain_capacity,
+                 params->peer_certs_size, &chain_region_hint);
         TRACE("final step: resumption data %u of %u, chain %u of %u\n", params->resume_out_size, resume_capacity,
               params->peer_certs_size, chain_capacity);
     }
     /* Only what the engine wrote there (it writes nothing when the data does not fit). */
     if (resume_region) sg_wipe(resume_region, min(params->resume_out_size, resume_capacity));
-    sg_free(resume_region);
-    sg_free(chain_region);
+    region_free(resume_region, resume_stack);
+    region_free(chain_region, chain_stack);
     if (!ret && params->status == SG_OK) release_if_idle(ctx);
     return ret;
 }

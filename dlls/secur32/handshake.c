@@ -110,7 +110,8 @@ void sg_ctx_destroy(struct sg_ctx *ctx)
         sg_unix_call(unix_session_free, &params);
     }
     sg_cred_release(ctx->cred);
-    sg_free(ctx->target);
+    /* A TLS context's target lives in its own block (ctx_create); a datagram one's does not. */
+    if (ctx->target != (WCHAR *)(ctx + 1)) sg_free(ctx->target);
     sg_client_step_free(ctx);
     scratch_release(ctx);
     sg_free(ctx);
@@ -121,23 +122,32 @@ static SECURITY_STATUS ctx_create(struct sg_cred *cred, BOOL server, const WCHAR
     struct sg_session_create_params params = { 0 };
     struct sg_ctx *ctx;
     char *sni = NULL, sni_buf[256];
+    SIZE_T target_size = target && *target ? (wcslen(target) + 1) * sizeof(WCHAR) : 0;
     int len = 0;
 
-    if (!(ctx = sg_alloc_zero(sizeof(*ctx)))) return SEC_E_INSUFFICIENT_MEMORY;
+    /* The target name follows the context in the same block: one heap block less per connection. */
+    if (!(ctx = sg_alloc_zero(sizeof(*ctx) + target_size))) return SEC_E_INSUFFICIENT_MEMORY;
     sg_cred_addref(cred);
     ctx->cred = cred;
     ctx->server = server;
     ctx->state = SG_CTX_HANDSHAKE;
-    if (target && *target && !(ctx->target = sg_strdupW(target)))
-    {
-        sg_ctx_destroy(ctx);
-        return SEC_E_INSUFFICIENT_MEMORY;
-    }
+    if (target_size) ctx->target = memcpy(ctx + 1, target, target_size);
     if (!server && ctx->target && !sg_is_ip_literal(ctx->target))
     {
-        len = WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, NULL, 0, NULL, NULL);
-        if (len > 1 && (sni = len <= (int)sizeof(sni_buf) ? sni_buf : sg_alloc(len)))
-            WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, sni, len, NULL, NULL);
+        /* The usual ASCII host name is copied as is; anything else is converted (two passes). */
+        for (len = 0; len < (int)sizeof(sni_buf) && ctx->target[len] && ctx->target[len] < 0x80; len++)
+            sni_buf[len] = ctx->target[len];
+        if (len < (int)sizeof(sni_buf) && !ctx->target[len])
+        {
+            sni_buf[len++] = 0;
+            sni = sni_buf;
+        }
+        else
+        {
+            len = WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, NULL, 0, NULL, NULL);
+            if (len > 1 && (sni = len <= (int)sizeof(sni_buf) ? sni_buf : sg_alloc(len)))
+                WideCharToMultiByte(CP_UTF8, 0, ctx->target, -1, sni, len, NULL, NULL);
+        }
     }
     params.cred = cred->unix_cred;
     params.flags = server ? SG_SESSION_SERVER : 0;

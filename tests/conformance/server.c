@@ -342,6 +342,25 @@ static void test_accept(void)
     }
     end_contexts(&client, &server);
 
+    /* Resumed again with ALPN offered: the session is resumed and the protocol negotiated anew. */
+    run_handshake(&client, &server, ASC_REQ_CONFIDENTIALITY, server_alpn, server_alpn_size, client_alpn,
+                  client_alpn_size);
+    ok(server.last == SEC_E_OK && client.last == SEC_E_OK, "resumption with ALPN: %08lx %08lx\n", server.last,
+       client.last);
+    if (client.last == SEC_E_OK)
+    {
+        memset(&session, 0, sizeof(session));
+        status = QueryContextAttributesA(&client.ctx, SECPKG_ATTR_SESSION_INFO, &session);
+        ok(status == SEC_E_OK && (session.flags & 1), "client not resumed: %08lx %#lx\n", status, session.flags);
+        memset(&proto, 0, sizeof(proto));
+        status = QueryContextAttributesA(&client.ctx, SECPKG_ATTR_APPLICATION_PROTOCOL, &proto);
+        ok(status == SEC_E_OK, "APPLICATION_PROTOCOL: %08lx\n", status);
+        ok(proto.ProtoNegoStatus == SecApplicationProtocolNegotiationStatus_Success
+           && proto.ProtocolIdSize == 2 && !memcmp(proto.ProtocolId, "h2", 2),
+           "resumed client protocol: status %u, id size %u\n", proto.ProtoNegoStatus, proto.ProtocolIdSize);
+    }
+    end_contexts(&client, &server);
+
     /* Nothing in common: SEC_E_APPLICATION_PROTOCOL_MISMATCH from ASC. */
     run_handshake(&client, &server, ASC_REQ_CONFIDENTIALITY, server_alpn, server_alpn_size, other_alpn,
                   other_alpn_size);
