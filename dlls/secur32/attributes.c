@@ -584,7 +584,7 @@ static SECURITY_STATUS set_keying_material_info(struct sg_ctx *ctx, const struct
         sg_free(old);
     }
     request->next = exporter_requests;
-    exporter_requests = request;
+    __atomic_store_n(&exporter_requests, request, __ATOMIC_RELEASE);
     LeaveCriticalSection(&exporter_cs);
     TRACE("exporter: label of %lu bytes, context %lu, %lu bytes\n", label_size, context_size, info->cbKeyingMaterial);
     return SEC_E_OK;
@@ -595,6 +595,10 @@ void sg_attributes_forget_context(const struct sg_ctx *ctx)
 {
     struct exporter_request **entry;
 
+    /* Nearly every context goes without ever asking for keying material: no lock then. A
+     * request this context set happened before its deletion (the handle's last reference
+     * goes after its calls), so an empty list seen here means none is ours. */
+    if (!__atomic_load_n(&exporter_requests, __ATOMIC_ACQUIRE)) return;
     EnterCriticalSection(&exporter_cs);
     if ((entry = find_exporter(ctx)))
     {

@@ -58,7 +58,7 @@ static LONG chain_region_hint = STEP_REGION_MIN;
  * again for a renegotiation, it knows the handshake is not the first. */
 static struct sg_client_step *client_step(struct sg_ctx *ctx)
 {
-    if (!ctx->client_step && (ctx->client_step = sg_alloc_zero(sizeof(*ctx->client_step))))
+    if (!ctx->client_step && (ctx->client_step = sg_pool_alloc(sizeof(*ctx->client_step))))
         ctx->client_step->started = ctx->state != SG_CTX_HANDSHAKE;
     return ctx->client_step;
 }
@@ -100,7 +100,7 @@ void sg_client_step_free(struct sg_ctx *ctx)
     drop_resume(step);
     drop(&step->resume_out, &step->resume_out_size);
     drop(&step->chain, &step->chain_size);
-    sg_free(step);
+    sg_pool_free(step);
     ctx->client_step = NULL;
 }
 
@@ -125,9 +125,8 @@ BOOL sg_client_offer_resume(struct sg_ctx *ctx, const BYTE *data, DWORD size)
     struct sg_client_step *step;
 
     if (!size) return FALSE;
-    if (!ctx->client_step && ctx->state == SG_CTX_HANDSHAKE && (step = sg_alloc(sizeof(*step) + size)))
+    if (!ctx->client_step && ctx->state == SG_CTX_HANDSHAKE && (step = sg_pool_alloc(sizeof(*step) + size)))
     {
-        memset(step, 0, sizeof(*step));
         step->resume = memcpy(step + 1, data, size);
         step->resume_size = size;
         ctx->client_step = step;

@@ -186,7 +186,7 @@ static SECURITY_STATUS dgram_ctx_create(struct sg_cred *cred, BOOL server, const
         return SEC_E_ALGORITHM_MISMATCH;
     }
     if (mtu && mtu < SG_DTLS_MIN_MTU) return SEC_E_INVALID_PARAMETER;
-    if (!(ctx = sg_alloc_zero(sizeof(*ctx)))) return SEC_E_INSUFFICIENT_MEMORY;
+    if (!(ctx = sg_pool_alloc(sizeof(*ctx)))) return SEC_E_INSUFFICIENT_MEMORY;
     sg_cred_addref(cred);
     ctx->cred = cred;
     ctx->server = server;

@@ -28,6 +28,7 @@
  */
 
 #include "secur32_priv.h"
+#include "lock.h"
 #include "wine/debug.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(secur32);
@@ -71,7 +72,7 @@ struct sg_handle_slot
     ULONG index;               /* where the slot is: handles carry index + 1 */
 };
 
-static SRWLOCK table_lock = SRWLOCK_INIT;
+static struct sg_lock table_lock = SG_LOCK_INIT;
 static struct sg_handle_slot *volatile chunks[CHUNK_COUNT];
 static ULONG slot_count, free_head;   /* table_lock */
 
@@ -163,7 +164,7 @@ BOOL sg_handle_alloc(enum sg_handle_kind kind, void *object, SecHandle *handle)
     struct sg_handle_slot *slot = NULL;
     ULONG generation;
 
-    AcquireSRWLockExclusive(&table_lock);
+    sg_lock_acquire(&table_lock);
     if (free_head)
     {
         slot = slot_at(free_head - 1);
@@ -182,7 +183,7 @@ BOOL sg_handle_alloc(enum sg_handle_kind kind, void *object, SecHandle *handle)
         /* Published: from here a pin can succeed. */
         __atomic_store_n(&slot->state, STATE_MAKE(generation) | STATE_LIVE | 1, __ATOMIC_RELEASE);
     }
-    ReleaseSRWLockExclusive(&table_lock);
+    sg_lock_release(&table_lock);
     return slot != NULL;
 }
 
@@ -238,11 +239,11 @@ static void slot_release(struct sg_handle_slot *slot, BOOL locked)
     /* Slots are never freed: waking on a slot recycled meanwhile is harmless. */
     if (locked && (state & STATE_WAITERS)) RtlWakeAddressAll((const void *)&slot->state);
     if (next & (STATE_LIVE | STATE_REFS)) return;
-    AcquireSRWLockExclusive(&table_lock);
+    sg_lock_acquire(&table_lock);
     destroy = slot->destroy;
     object = slot->object;
     recycle(slot);
-    ReleaseSRWLockExclusive(&table_lock);
+    sg_lock_release(&table_lock);
     destroy(object);
 }
 
@@ -255,7 +256,7 @@ BOOL sg_handle_free(enum sg_handle_kind kind, const SecHandle *handle, sg_handle
     LONG64 state;
 
     if (!slot) return FALSE;
-    AcquireSRWLockExclusive(&table_lock);
+    sg_lock_acquire(&table_lock);
     if (state_matches(read_state(slot), slot, kind, generation_of(handle)))
     {
         /* Only frees clear the live bit, and they hold table_lock: it is still set here, so
@@ -270,7 +271,7 @@ BOOL sg_handle_free(enum sg_handle_kind kind, const SecHandle *handle, sg_handle
         }
         freed = TRUE;
     }
-    ReleaseSRWLockExclusive(&table_lock);
+    sg_lock_release(&table_lock);
     if (object) destroy(object);
     return freed;
 }

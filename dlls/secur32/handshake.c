@@ -114,7 +114,7 @@ void sg_ctx_destroy(struct sg_ctx *ctx)
     if (ctx->target != (WCHAR *)(ctx + 1)) sg_free(ctx->target);
     sg_client_step_free(ctx);
     scratch_release(ctx);
-    sg_free(ctx);
+    sg_pool_free(ctx);
 }
 
 static SECURITY_STATUS ctx_create(struct sg_cred *cred, BOOL server, const WCHAR *target, struct sg_ctx **ret)
@@ -126,7 +126,7 @@ static SECURITY_STATUS ctx_create(struct sg_cred *cred, BOOL server, const WCHAR
     int len = 0;
 
     /* The target name follows the context in the same block: one heap block less per connection. */
-    if (!(ctx = sg_alloc_zero(sizeof(*ctx) + target_size))) return SEC_E_INSUFFICIENT_MEMORY;
+    if (!(ctx = sg_pool_alloc(sizeof(*ctx) + target_size))) return SEC_E_INSUFFICIENT_MEMORY;
     sg_cred_addref(cred);
     ctx->cred = cred;
     ctx->server = server;

@@ -45,6 +45,53 @@ void sg_free(void *ptr)
     HeapFree(GetProcessHeap(), 0, ptr);
 }
 
+/* Spare blocks for the objects each connection makes and frees again: its context and the
+ * client state that carries a cached session. Wine's process heap takes a lock for every
+ * allocation and every free; these two pairs per connection showed in the profile of
+ * resumed handshakes. A block of POOL_BLOCK bytes (the header included) goes back to the
+ * spares when it is freed, if a slot is empty; larger ones are ordinary heap blocks. Callers
+ * wipe what they stored before freeing, as for any block. */
+#define POOL_BLOCK  2048
+#define POOL_SPARES 8
+struct pool_header
+{
+    SIZE_T size;               /* of the whole block */
+    SIZE_T reserved;           /* keeps the caller's part 16-byte aligned */
+};
+static struct pool_header *pool_spares[POOL_SPARES];
+
+void *sg_pool_alloc(SIZE_T size)
+{
+    struct pool_header *block = NULL;
+    unsigned int i;
+
+    if (size <= POOL_BLOCK - sizeof(*block))
+    {
+        for (i = 0; i < POOL_SPARES && !block; i++)
+            if (pool_spares[i]) block = InterlockedExchangePointer((void **)&pool_spares[i], NULL);
+        if (!block && !(block = sg_alloc(POOL_BLOCK))) return NULL;
+        block->size = POOL_BLOCK;
+    }
+    else
+    {
+        if (size > ~(SIZE_T)0 - sizeof(*block) || !(block = sg_alloc(sizeof(*block) + size))) return NULL;
+        block->size = sizeof(*block) + size;
+    }
+    return memset(block + 1, 0, size);
+}
+
+void sg_pool_free(void *ptr)
+{
+    struct pool_header *block = ptr ? (struct pool_header *)ptr - 1 : NULL;
+    unsigned int i;
+
+    if (!block) return;
+    if (block->size == POOL_BLOCK)
+        for (i = 0; i < POOL_SPARES; i++)
+            if (!InterlockedCompareExchangePointer((void **)&pool_spares[i], block, NULL)) return;
+    sg_free(block);
+}
+
 /* Memory handed to the application: FreeContextBuffer releases it. */
 void *sg_context_buffer_alloc(SIZE_T size)
 {

@@ -310,6 +310,8 @@ BOOL sg_unix_ready(void);
 void *sg_alloc(SIZE_T size);
 void *sg_alloc_zero(SIZE_T size);
 void sg_free(void *ptr);
+void *sg_pool_alloc(SIZE_T size);            /* zeroed; freed by sg_pool_free */
+void sg_pool_free(void *ptr);
 void *sg_context_buffer_alloc(SIZE_T size);  /* freed by FreeContextBuffer */
 void sg_wipe(void *ptr, SIZE_T size);
 WCHAR *sg_strdupAW(const char *str);

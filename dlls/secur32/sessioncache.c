@@ -10,6 +10,7 @@
  */
 
 #include "secur32_priv.h"
+#include "lock.h"
 #include "wine/debug.h"
 
 WINE_DEFAULT_DEBUG_CHANNEL(schannel);
@@ -29,7 +30,7 @@ struct cache_entry
     BOOL final;                   /* its data cannot change any more (TLS 1.0-1.2, from the final step) */
 };
 
-static SRWLOCK cache_lock = SRWLOCK_INIT;
+static struct sg_lock cache_lock = SG_LOCK_INIT;
 static struct cache_entry *cache_head;
 static unsigned int cache_count;
 
@@ -119,10 +120,10 @@ static BOOL already_cached(const struct sg_ctx *ctx)
     struct cache_entry *entry;
     BOOL found = FALSE;
 
-    AcquireSRWLockShared(&cache_lock);
+    sg_lock_acquire(&cache_lock);
     for (entry = cache_head; entry && !found; entry = entry->next)
         found = entry->origin == ctx && entry->final && same_key(entry, ctx);
-    ReleaseSRWLockShared(&cache_lock);
+    sg_lock_release(&cache_lock);
     return found;
 }
 
@@ -162,7 +163,7 @@ void sg_session_cache_store(struct sg_ctx *ctx)
     entry->size = size;
     entry->expires = now + ctx->cred->session_lifespan;
 
-    AcquireSRWLockExclusive(&cache_lock);
+    sg_lock_acquire(&cache_lock);
     cache_prune(is_expired, &now);
     /* One entry per (credential, target): the newest session replaces the older one. */
     for (link = &cache_head; *link; link = &(*link)->next)
@@ -181,7 +182,7 @@ void sg_session_cache_store(struct sg_ctx *ctx)
         cache_head = entry;
         cache_count++;
     }
-    ReleaseSRWLockExclusive(&cache_lock);
+    sg_lock_release(&cache_lock);
     TRACE("cached a %lu byte session for %s\n", size, debugstr_w(ctx->target));
 }
 
@@ -192,7 +193,7 @@ BOOL sg_session_cache_resume(struct sg_ctx *ctx)
     BOOL offered = FALSE;
 
     if (ctx->server || !ctx->target) return FALSE;
-    AcquireSRWLockExclusive(&cache_lock);
+    sg_lock_acquire(&cache_lock);
     cache_prune(is_expired, &now);
     for (entry = cache_head; entry; entry = entry->next)
     {
@@ -201,21 +202,21 @@ BOOL sg_session_cache_resume(struct sg_ctx *ctx)
         offered = sg_client_offer_resume(ctx, entry->data, entry->size);
         break;
     }
-    ReleaseSRWLockExclusive(&cache_lock);
+    sg_lock_release(&cache_lock);
     TRACE("%s: %s\n", debugstr_w(ctx->target), offered ? "offering a cached session" : "no cached session");
     return offered;
 }
 
 void sg_session_cache_forget_cred(const struct sg_cred *cred)
 {
-    AcquireSRWLockExclusive(&cache_lock);
+    sg_lock_acquire(&cache_lock);
     cache_prune(has_cred, cred);
-    ReleaseSRWLockExclusive(&cache_lock);
+    sg_lock_release(&cache_lock);
 }
 
 void sg_session_cache_empty(void)
 {
-    AcquireSRWLockExclusive(&cache_lock);
+    sg_lock_acquire(&cache_lock);
     cache_prune(always, NULL);
-    ReleaseSRWLockExclusive(&cache_lock);
+    sg_lock_release(&cache_lock);
 }

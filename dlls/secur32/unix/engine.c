@@ -913,23 +913,19 @@ static void describe_kx(struct engine_session *s, gnutls_kx_algorithm_t kx, stru
     }
 }
 
-static void describe_session(struct engine_session *s)
+/* What follows from the negotiated suite alone: the suite id, cipher, hash and record
+ * framing. */
+static void describe_suite(gnutls_session_t tls, gnutls_protocol_t version, gnutls_kx_algorithm_t kx,
+                           gnutls_cipher_algorithm_t cipher, gnutls_mac_algorithm_t mac,
+                           struct sg_session_info *info)
 {
-    struct sg_session_info *info = &s->info;
-    gnutls_protocol_t version = gnutls_protocol_get_version(s->tls);
-    gnutls_cipher_algorithm_t cipher = gnutls_cipher_get(s->tls);
-    gnutls_mac_algorithm_t mac = gnutls_mac_get(s->tls);
-    gnutls_kx_algorithm_t kx = gnutls_kx_get(s->tls);
-    size_t max = gnutls_record_get_max_size(s->tls);
-
-    memset(info, 0, sizeof(*info));
     info->protocol = map_protocol(version);
     info->cipher_suite = find_suite(version, kx, cipher, mac);
     info->cipher = map_cipher(cipher);
     info->cipher_bits = gnutls_cipher_get_key_size(cipher) * 8;
     if (is_aead(cipher) || mac == GNUTLS_MAC_AEAD)
     {
-        gnutls_digest_algorithm_t prf = gnutls_prf_hash_get(s->tls);
+        gnutls_digest_algorithm_t prf = gnutls_prf_hash_get(tls);
         info->hash = map_digest(prf);
         info->hash_bits = gnutls_hash_get_len(prf) * 8;
     }
@@ -938,7 +934,6 @@ static void describe_session(struct engine_session *s)
         info->hash = map_digest((gnutls_digest_algorithm_t)mac);
         info->hash_bits = gnutls_hmac_get_len(mac) * 8;
     }
-    describe_kx(s, kx, info);
 
     if (version == GNUTLS_TLS1_3)
     {
@@ -961,6 +956,42 @@ static void describe_session(struct engine_session *s)
         /* MAC plus the padding GnuTLS adds (1..block bytes, the length byte included). */
         info->trailer_size = gnutls_hmac_get_len(mac) + (block > 1 ? block : 0);
     }
+}
+
+/* The last suite this thread described: GnuTLS answers the suite questions by walking its
+ * algorithm tables, and a thread's connections mostly negotiate the same suite (this was a
+ * visible share of a resumed handshake's engine time). The key packs the four enums, each
+ * below 256 (nonzero: there is no version 0). */
+static __thread struct
+{
+    uint32_t key;
+    struct sg_session_info info;
+} last_suite;
+
+static void describe_session(struct engine_session *s)
+{
+    struct sg_session_info *info = &s->info;
+    gnutls_protocol_t version = gnutls_protocol_get_version(s->tls);
+    gnutls_cipher_algorithm_t cipher = gnutls_cipher_get(s->tls);
+    gnutls_mac_algorithm_t mac = gnutls_mac_get(s->tls);
+    gnutls_kx_algorithm_t kx = gnutls_kx_get(s->tls);
+    size_t max = gnutls_record_get_max_size(s->tls);
+    uint32_t key = 0;
+
+    if (version > 0 && version < 256 && kx < 256 && cipher < 256 && mac < 256)
+        key = (uint32_t)version << 24 | (uint32_t)kx << 16 | (uint32_t)cipher << 8 | (uint32_t)mac;
+    memset(info, 0, sizeof(*info));
+    if (key && last_suite.key == key) *info = last_suite.info;
+    else
+    {
+        describe_suite(s->tls, version, kx, cipher, mac, info);
+        if (key)
+        {
+            last_suite.info = *info;
+            last_suite.key = key;
+        }
+    }
+    describe_kx(s, kx, info);
     info->max_message = max && max < TLS_MAX_PLAINTEXT ? max : TLS_MAX_PLAINTEXT;
     info->resumed = gnutls_session_is_resumed(s->tls) ? 1 : 0;
 }
