@@ -595,7 +595,7 @@ struct netbuf
     int batching;
     size_t pos, len, out_len;
     uint8_t in[4 * 65536];
-    uint8_t out[4 * 65536];
+    uint8_t out[BENCH_BATCH_WIRE];
 };
 
 static void netbuf_init(struct netbuf *b, int fd)
