@@ -60,11 +60,10 @@ static struct sg_ctx *dgram_ctx(const CtxtHandle *handle)
     return ctx && ctx->datagram ? ctx : NULL;
 }
 
-BOOL sg_dgram_wanted(const CtxtHandle *ctx_handle, ULONG req)
+/* ctx: the object of ctx_handle, NULL when there is none. */
+BOOL sg_dgram_wanted(const struct sg_ctx *ctx, const CtxtHandle *ctx_handle, ULONG req)
 {
-    struct sg_ctx *ctx;
-
-    if (ctx_handle && (ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle))) return ctx->datagram;
+    if (ctx) return ctx->datagram;
     return !ctx_handle && (req & ISC_REQ_DATAGRAM);  /* ASC_REQ_DATAGRAM has the same value */
 }
 

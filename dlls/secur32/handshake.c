@@ -503,24 +503,21 @@ SECURITY_STATUS sg_context_call_end(struct sg_ctx *ctx, BOOL created, const Ctxt
     return status;
 }
 
-SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, const WCHAR *target,
-                                      ULONG req, SecBufferDesc *input, CtxtHandle *new_handle,
-                                      SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
+SECURITY_STATUS sg_initialize_context(struct sg_cred *cred, CredHandle *cred_handle, struct sg_ctx *ctx,
+                                      CtxtHandle *ctx_handle, const WCHAR *target, ULONG req, SecBufferDesc *input,
+                                      CtxtHandle *new_handle, SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
 {
-    struct sg_ctx *ctx;
     SECURITY_STATUS status;
     BOOL created = FALSE;
 
     TRACE("cred %p, ctx %p, target %s, req %#lx\n", cred_handle, ctx_handle, debugstr_w(target), req);
     if (req & (ISC_REQ_DELEGATE | ISC_REQ_PROMPT_FOR_CREDS)) return SEC_E_UNSUPPORTED_FUNCTION;
     /* DTLS (ISC_REQ_DATAGRAM, or a datagram context): datagram.c */
-    if (sg_dgram_wanted(ctx_handle, req))
+    if (sg_dgram_wanted(ctx, ctx_handle, req))
         return sg_dgram_initialize_context(cred_handle, ctx_handle, target, req, input, new_handle, output, attrs, expiry);
 
     if (!ctx_handle)
     {
-        struct sg_cred *cred = sg_handle_get(SG_HANDLE_CRED, cred_handle);
-
         if (!cred) return SEC_E_INVALID_HANDLE;
         if (cred->use != SECPKG_CRED_OUTBOUND) return SEC_E_NO_CREDENTIALS;
         if (!new_handle) return SEC_E_INVALID_PARAMETER;
@@ -538,7 +535,7 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
     }
     else
     {
-        if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || ctx->server) return SEC_E_INVALID_HANDLE;
+        if (!ctx || ctx->server) return SEC_E_INVALID_HANDLE;
         if (ctx->state == SG_CTX_ESTABLISHED || (ctx->state == SG_CTX_CLOSED && ctx->shutdown_pending))
         {
             status = established_step(ctx, input, output, !!(req & ISC_REQ_ALLOCATE_MEMORY));
@@ -575,22 +572,19 @@ SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_h
                                sg_client_ret_flags(req), expiry);
 }
 
-SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, SecBufferDesc *input,
-                                  ULONG req, CtxtHandle *new_handle, SecBufferDesc *output, ULONG *attrs,
-                                  TimeStamp *expiry)
+SECURITY_STATUS sg_accept_context(struct sg_cred *cred, CredHandle *cred_handle, struct sg_ctx *ctx,
+                                  CtxtHandle *ctx_handle, SecBufferDesc *input, ULONG req, CtxtHandle *new_handle,
+                                  SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry)
 {
-    struct sg_ctx *ctx;
     SECURITY_STATUS status;
     BOOL created = FALSE;
 
     TRACE("cred %p, ctx %p, req %#lx\n", cred_handle, ctx_handle, req);
     /* DTLS (ASC_REQ_DATAGRAM, or a datagram context): datagram.c */
-    if (sg_dgram_wanted(ctx_handle, req))
+    if (sg_dgram_wanted(ctx, ctx_handle, req))
         return sg_dgram_accept_context(cred_handle, ctx_handle, input, req, new_handle, output, attrs, expiry);
     if (!ctx_handle)
     {
-        struct sg_cred *cred = sg_handle_get(SG_HANDLE_CRED, cred_handle);
-
         if (!cred) return SEC_E_INVALID_HANDLE;
         if (cred->use != SECPKG_CRED_INBOUND) return SEC_E_NO_CREDENTIALS;
         if (!new_handle) return SEC_E_INVALID_PARAMETER;
@@ -605,7 +599,7 @@ SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handl
     }
     else
     {
-        if (!(ctx = sg_handle_get(SG_HANDLE_CTX, ctx_handle)) || !ctx->server) return SEC_E_INVALID_HANDLE;
+        if (!ctx || !ctx->server) return SEC_E_INVALID_HANDLE;
         if (ctx->state == SG_CTX_ESTABLISHED || (ctx->state == SG_CTX_CLOSED && ctx->shutdown_pending))
         {
             ctx->req = req;

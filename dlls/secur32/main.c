@@ -47,48 +47,54 @@ void sg_free(void *ptr)
 
 /* Spare blocks for the objects each connection makes and frees again: its context and the
  * client state that carries a cached session. Wine's process heap takes a lock for every
- * allocation and every free; these two pairs per connection showed in the profile of
- * resumed handshakes. A block of POOL_BLOCK bytes (the header included) goes back to the
- * spares when it is freed, if a slot is empty; larger ones are ordinary heap blocks. Callers
- * wipe what they stored before freeing, as for any block. */
-#define POOL_BLOCK  2048
-#define POOL_SPARES 8
+ * allocation and every free; these pairs showed in the profile of resumed handshakes. Blocks
+ * up to POOL_MAX bytes (the header included) are rounded up to a multiple of POOL_STEP, so a
+ * block costs at most POOL_STEP - 1 bytes more than asked; a freed one waits in one of
+ * POOL_SPARES slots of its size class for the next block of that size. Larger ones are
+ * ordinary heap blocks. Callers wipe what they stored before freeing, as for any block. */
+#define POOL_STEP    128
+#define POOL_MAX     2048
+#define POOL_CLASSES (POOL_MAX / POOL_STEP)
+#define POOL_SPARES  4
 struct pool_header
 {
     SIZE_T size;               /* of the whole block */
     SIZE_T reserved;           /* keeps the caller's part 16-byte aligned */
 };
-static struct pool_header *pool_spares[POOL_SPARES];
+static struct pool_header *pool_spares[POOL_CLASSES][POOL_SPARES];
 
 void *sg_pool_alloc(SIZE_T size)
 {
-    struct pool_header *block = NULL;
+    struct pool_header *block = NULL, **spares;
+    SIZE_T total;
     unsigned int i;
 
-    if (size <= POOL_BLOCK - sizeof(*block))
+    if (size > ~(SIZE_T)0 - sizeof(*block) - POOL_STEP) return NULL;
+    total = sizeof(*block) + size;
+    if (total <= POOL_MAX)
     {
+        total = (total + POOL_STEP - 1) & ~(SIZE_T)(POOL_STEP - 1);
+        spares = pool_spares[total / POOL_STEP - 1];
         for (i = 0; i < POOL_SPARES && !block; i++)
-            if (pool_spares[i]) block = InterlockedExchangePointer((void **)&pool_spares[i], NULL);
-        if (!block && !(block = sg_alloc(POOL_BLOCK))) return NULL;
-        block->size = POOL_BLOCK;
+            if (spares[i]) block = InterlockedExchangePointer((void **)&spares[i], NULL);
     }
-    else
-    {
-        if (size > ~(SIZE_T)0 - sizeof(*block) || !(block = sg_alloc(sizeof(*block) + size))) return NULL;
-        block->size = sizeof(*block) + size;
-    }
+    if (!block && !(block = sg_alloc(total))) return NULL;
+    block->size = total;
     return memset(block + 1, 0, size);
 }
 
 void sg_pool_free(void *ptr)
 {
-    struct pool_header *block = ptr ? (struct pool_header *)ptr - 1 : NULL;
+    struct pool_header *block = ptr ? (struct pool_header *)ptr - 1 : NULL, **spares;
     unsigned int i;
 
     if (!block) return;
-    if (block->size == POOL_BLOCK)
+    if (block->size <= POOL_MAX && !(block->size % POOL_STEP))
+    {
+        spares = pool_spares[block->size / POOL_STEP - 1];
         for (i = 0; i < POOL_SPARES; i++)
-            if (!InterlockedCompareExchangePointer((void **)&pool_spares[i], block, NULL)) return;
+            if (!InterlockedCompareExchangePointer((void **)&spares[i], block, NULL)) return;
+    }
     sg_free(block);
 }
 

@@ -201,12 +201,13 @@ SECURITY_STATUS sg_verify_server_chain(struct sg_ctx *ctx);
 const CERT_CONTEXT *sg_peer_certificate(struct sg_ctx *ctx);
 
 /* handshake.c */
-SECURITY_STATUS sg_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, const WCHAR *target,
-                                      ULONG req, SecBufferDesc *input, CtxtHandle *new_handle,
-                                      SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry);
-SECURITY_STATUS sg_accept_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, SecBufferDesc *input,
-                                  ULONG req, CtxtHandle *new_handle, SecBufferDesc *output, ULONG *attrs,
-                                  TimeStamp *expiry);
+/* cred and ctx: the objects sspi.c pinned for cred_handle and ctx_handle (NULL for none). */
+SECURITY_STATUS sg_initialize_context(struct sg_cred *cred, CredHandle *cred_handle, struct sg_ctx *ctx,
+                                      CtxtHandle *ctx_handle, const WCHAR *target, ULONG req, SecBufferDesc *input,
+                                      CtxtHandle *new_handle, SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry);
+SECURITY_STATUS sg_accept_context(struct sg_cred *cred, CredHandle *cred_handle, struct sg_ctx *ctx,
+                                  CtxtHandle *ctx_handle, SecBufferDesc *input, ULONG req, CtxtHandle *new_handle,
+                                  SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry);
 SECURITY_STATUS sg_delete_context(CtxtHandle *handle);
 SECURITY_STATUS sg_apply_control_token(CtxtHandle *handle, SecBufferDesc *input);
 SECURITY_STATUS sg_status_from_engine(enum sg_status status);
@@ -239,7 +240,7 @@ SECURITY_STATUS sg_encrypt_record(struct sg_ctx *ctx, enum sg_unix_call call, Se
                                   SecBuffer *trailer);
 
 /* datagram.c: DTLS contexts. */
-BOOL sg_dgram_wanted(const CtxtHandle *ctx_handle, ULONG req);
+BOOL sg_dgram_wanted(const struct sg_ctx *ctx, const CtxtHandle *ctx_handle, ULONG req);
 SECURITY_STATUS sg_dgram_initialize_context(CredHandle *cred_handle, CtxtHandle *ctx_handle, const WCHAR *target,
                                             ULONG req, SecBufferDesc *input, CtxtHandle *new_handle,
                                             SecBufferDesc *output, ULONG *attrs, TimeStamp *expiry);

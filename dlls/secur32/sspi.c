@@ -416,11 +416,17 @@ static SECURITY_STATUS context_pinned(BOOL accept, const struct sg_pin *cred_pin
     switch (family_of(cred_pin, a->context, ctx_pin))
     {
     case FAMILY_SCHANNEL:
+    {
+        /* The pinned objects: a second lookup of the same handles would find the same ones. */
+        struct sg_cred *cred = cred_pin->kind == SG_HANDLE_CRED ? cred_pin->object : NULL;
+        struct sg_ctx *ctx = a->context && ctx_pin->kind == SG_HANDLE_CTX ? ctx_pin->object : NULL;
+
         if (accept)
-            return sg_accept_context(a->cred, a->context, a->input, a->req, a->new_context, a->output, a->attrs,
-                                     a->expiry);
-        return sg_initialize_context(a->cred, a->context, a->target, a->req, a->input, a->new_context, a->output,
+            return sg_accept_context(cred, a->cred, ctx, a->context, a->input, a->req, a->new_context, a->output,
                                      a->attrs, a->expiry);
+        return sg_initialize_context(cred, a->cred, ctx, a->context, a->target, a->req, a->input, a->new_context,
+                                     a->output, a->attrs, a->expiry);
+    }
     case FAMILY_LSA:
     {
         struct sg_lsa_object *cred = a->context ? NULL : cred_pin->object;
