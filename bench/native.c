@@ -984,16 +984,7 @@ static void bulk_rounds(const struct test *t, gnutls_session_t s, const char *de
         bulk_round(s, count, t->size, &t_send, &t_recv);
         rounds++;
     } while (t_send + t_recv < seconds);
-    if (t->size >= 1024)
-    {
-        printf("R %s %.1f MB/s %s\n", t->name, (double)rounds * count * t->size / (t_send + t_recv) / 1e6, desc);
-        printf("T %s %.1f us-cpu/MB\n", t->name, (cpu_now() - cpu_start) / ((double)rounds * count * t->size / 1e6) * 1e6);
-    }
-    else
-    {
-        printf("R %s %.0f msg/s %s\n", t->name, (double)rounds * count / (t_send + t_recv), desc);
-        printf("T %s %.1f ns-cpu/msg\n", t->name, (cpu_now() - cpu_start) / ((double)rounds * count) * 1e9);
-    }
+    bench_print_bulk(t->name, rounds, count, t->size, t_send + t_recv, cpu_now() - cpu_start, desc);
 }
 
 /* floor-hs, floor-resume: connect, a handshake's flights in clear (proto.h), close. */

@@ -19,6 +19,7 @@
 #define BENCH_PROTO_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define BENCH_OP_PING   1
@@ -63,6 +64,25 @@ struct bench_command
     uint32_t count;
     uint32_t size;
 };
+
+/* The result lines of a bulk row (tools/bench reads them): rounds of count records of size
+ * bytes took seconds in all and cpu seconds of the thread's CPU time. */
+static inline void bench_print_bulk(const char *name, long rounds, uint32_t count, uint32_t size, double seconds,
+                                    double cpu, const char *desc)
+{
+    double records = (double)rounds * count;
+
+    if (size >= 1024)
+    {
+        printf("R %s %.1f MB/s %s\n", name, records * size / seconds / 1e6, desc);
+        printf("T %s %.1f us-cpu/MB\n", name, cpu / (records * size / 1e6) * 1e6);
+    }
+    else
+    {
+        printf("R %s %.0f msg/s %s\n", name, records / seconds, desc);
+        printf("T %s %.1f ns-cpu/msg\n", name, cpu / records * 1e9);
+    }
+}
 
 /* "native serve" listens on 127.0.0.1, ports PORT+0 .. PORT+BENCH_PORTS-1. */
 enum
