@@ -1197,6 +1197,21 @@ static int cache_handshake(uint64_t ccred, uint64_t scred, const struct bytes *r
 /* A TLS 1.2 handshake driven as the PE side drives a client: unix_client_handshake, with a
  * region for the resumption data from the second step on. Returns the final step's
  * resume_out_size (-1 on failure); *resumed tells whether the session was resumed. */
+/* A TLS 1.2 ECDSA server credential with its session cache set up, and a client credential. */
+static int resume_creds(uint64_t *scred, uint64_t *ccred)
+{
+    struct sg_cred_server_params sp;
+    uint32_t status;
+
+    *scred = create_cred(SG_CRED_SERVER, SG_PROTO_TLS1_2, &ecdsa_chain, SG_KEY_EC_COMPONENTS, &ecdsa_key, &status);
+    *ccred = create_cred(SG_CRED_CLIENT, SG_PROTO_TLS1_2, NULL, SG_KEY_NONE, NULL, &status);
+    if (!*scred || !*ccred) return 0;
+    memset(&sp, 0, sizeof(sp));
+    sp.cred = *scred;
+    ok(call(unix_cred_set_server, &sp) == 0 && sp.status == SG_OK, "set_server: %u\n", sp.status);
+    return 1;
+}
+
 static int client_region_handshake(uint64_t ccred, uint64_t scred, const struct bytes *resume, struct bytes *data,
                                    int *resumed)
 {
@@ -1252,18 +1267,11 @@ static int client_region_handshake(uint64_t ccred, uint64_t scred, const struct 
  * side's cache keep using. */
 static void test_resume_out(void)
 {
-    struct sg_cred_server_params sp;
     struct bytes first = { NULL, 0 }, again = { NULL, 0 };
     uint64_t scred, ccred;
-    uint32_t status;
     int resumed = -1, size;
 
-    scred = create_cred(SG_CRED_SERVER, SG_PROTO_TLS1_2, &ecdsa_chain, SG_KEY_EC_COMPONENTS, &ecdsa_key, &status);
-    ccred = create_cred(SG_CRED_CLIENT, SG_PROTO_TLS1_2, NULL, SG_KEY_NONE, NULL, &status);
-    if (!scred || !ccred) return;
-    memset(&sp, 0, sizeof(sp));
-    sp.cred = scred;
-    ok(call(unix_cred_set_server, &sp) == 0 && sp.status == SG_OK, "set_server: %u\n", sp.status);
+    if (!resume_creds(&scred, &ccred)) return;
 
     size = client_region_handshake(ccred, scred, NULL, &first, &resumed);
     ok(size > 0 && resumed == 0 && first.len == (size_t)size, "full handshake: %d bytes, resumed %d\n", size, resumed);
@@ -1286,18 +1294,11 @@ static void test_resume_out(void)
 static void test_session_cache(void)
 {
     enum { SLOTS = 256, EXTRA = 4 };
-    struct sg_cred_server_params sp;
     static struct bytes data[SLOTS + EXTRA];
     uint64_t scred, ccred;
-    uint32_t status;
     int i;
 
-    scred = create_cred(SG_CRED_SERVER, SG_PROTO_TLS1_2, &ecdsa_chain, SG_KEY_EC_COMPONENTS, &ecdsa_key, &status);
-    ccred = create_cred(SG_CRED_CLIENT, SG_PROTO_TLS1_2, NULL, SG_KEY_NONE, NULL, &status);
-    if (!scred || !ccred) return;
-    memset(&sp, 0, sizeof(sp));
-    sp.cred = scred;
-    ok(call(unix_cred_set_server, &sp) == 0 && sp.status == SG_OK, "set_server: %u\n", sp.status);
+    if (!resume_creds(&scred, &ccred)) return;
 
     /* A full cache replaces its oldest sessions: the first EXTRA are gone, the rest resume. */
     for (i = 0; i < SLOTS + EXTRA; i++)
