@@ -1,14 +1,14 @@
 /*
  * The Windows side of tools/bench: the same tests as bench/native.c, through SSPI.
  *
- *   bench.exe [--count] mem DATADIR SECONDS TEST...      client and server contexts in memory
- *   bench.exe [--count] net DATADIR SECONDS PORT TEST... client against "native serve"
+ *   bench.exe [--count] [--ops N] mem DATADIR SECONDS TEST...      client and server contexts in memory
+ *   bench.exe [--count] [--ops N] net DATADIR SECONDS PORT TEST... client against "native serve"
  *   bench.exe trust DATADIR                              add ca.pem to the user's Root store
  *   bench.exe idle                                       sleeps until killed: keeps the prefix's
  *                                                        wineserver and services running
  *
  * Output: "R <test> <value> <unit> <detail>" per measurement, as native prints, and with
- * --count "C <test> <what> <unix calls per operation>" lines.
+ * --count "C <test> <what> <unix calls per operation>" lines; with --ops, "O" lines (proto.h).
  *
  * secur32.dll is loaded with LoadLibrary, after --count has installed a counting
  * unix-call dispatcher: Wine's libwinecrt0 copies ntdll's __wine_unix_call_dispatcher
@@ -681,7 +681,8 @@ static void mem_test(const struct test *t)
             free_ctx(c);
             free_ctx(s);
             n++;
-        } while ((elapsed = now() - start) < seconds);
+        } while (bench_loop_more(n, elapsed = now() - start, seconds));
+        bench_loop_done(t->name, n, 1, "hs");
         if (resumed > 0) strcat(desc, "/resumed");
         printf("R %s %.1f hs/s %s\n", t->name, n / elapsed, desc);
         /* Not read by tools/bench: thread CPU time per handshake, for comparing by hand. */
@@ -739,7 +740,8 @@ static void mem_test(const struct test *t)
                     fail("DecryptMessage", status);
                 if (data_size != (ULONG)t->size || used != record) fail("record size", 0);
             }
-        } while ((elapsed = now() - start) < seconds);
+        } while (bench_loop_more(n, elapsed = now() - start, seconds));
+        bench_loop_done(t->name, n, t->size >= 1024 ? t->size / 1e6 : 1, t->size >= 1024 ? "MB" : "msg");
         if (t->size >= 1024) printf("R %s %.1f MB/s %s\n", t->name, (double)n * t->size / elapsed / 1e6, desc);
         else printf("R %s %.0f msg/s %s\n", t->name, n / elapsed, desc);
         free(buf);
@@ -1039,7 +1041,8 @@ static void bulk_rounds(const struct test *t, struct conn *c, BYTE *buf, BOOL tl
     {
         bulk_round(c, buf, tls, count, t->size, &t_send, &t_recv);
         rounds++;
-    } while (t_send + t_recv < seconds);
+    } while (bench_loop_more(rounds, t_send + t_recv, seconds));
+    bench_loop_done(t->name, rounds, (double)count * (t->size >= 1024 ? t->size / 1e6 : 1), t->size >= 1024 ? "MB" : "msg");
     bench_print_bulk(t->name, rounds, count, t->size, t_send + t_recv, cpu_now() - cpu_start, desc);
 }
 
@@ -1069,7 +1072,8 @@ static void floor_handshakes(const struct test *t, struct conn *c, int port)
         }
         closesocket(c->sock);
         n++;
-    } while ((elapsed = now() - start) < seconds);
+    } while (bench_loop_more(n, elapsed = now() - start, seconds));
+    bench_loop_done(t->name, n, 1, "hs");
     printf("R %s %.1f hs/s plain-tcp\n", t->name, n / elapsed);
 }
 
@@ -1150,7 +1154,8 @@ static void net_test(const struct test *t, int port)
             if (t->kind == T_RESUME) net_ping(c, buf);
             net_close(c);
             n++;
-        } while ((elapsed = now() - start) < seconds);
+        } while (bench_loop_more(n, elapsed = now() - start, seconds));
+        bench_loop_done(t->name, n, 1, "hs");
         if (resumed > 0) strcat(desc, "/resumed");
         printf("R %s %.1f hs/s %s\n", t->name, n / elapsed, desc);
         printf("T %s %.1f us-cpu/hs\n", t->name, (cpu_now() - cpu_start) / n * 1e6);
@@ -1222,6 +1227,11 @@ int main(int argc, char **argv)
         if (!counting) printf("C - unavailable 0\n");
         i++;
     }
+    if (argc - i >= 2 && !strcmp(argv[i], "--ops"))
+    {
+        bench_ops = atol(argv[i + 1]);
+        i += 2;
+    }
     if (argc - i >= 1 && !strcmp(argv[i], "idle"))
     {
         Sleep(INFINITE);
@@ -1234,7 +1244,7 @@ int main(int argc, char **argv)
     }
     if (argc - i < 3)
     {
-        fprintf(stderr, "usage: bench.exe [--count] mem DATADIR SECONDS TEST... | net DATADIR SECONDS PORT TEST...\n");
+        fprintf(stderr, "usage: bench.exe [--count] [--ops N] mem DATADIR SECONDS TEST... | net DATADIR SECONDS PORT TEST...\n");
         return 2;
     }
     net = !strcmp(argv[i], "net");
@@ -1251,7 +1261,7 @@ int main(int argc, char **argv)
     /* The first process of a Wine prefix starts Wine's services (wineboot, services.exe,
      * winedevice.exe...), which take CPU for about a second: let them finish before the
      * first timed row. */
-    if (!net && seconds >= 0.5) Sleep(1500);
+    if (!net && seconds >= 0.5 && !bench_ops) Sleep(1500);
 
     for (i = first; i < argc; i++)
     {

@@ -1,14 +1,14 @@
 /*
  * The native GnuTLS reference for tools/bench, and the TLS server the PE client talks to.
  *
- *   native mem  DATADIR SECONDS TEST...      both ends in this process, records in memory
- *   native net  DATADIR SECONDS PORT TEST... a GnuTLS client against "native serve"
+ *   native [--ops N] mem DATADIR SECONDS TEST...      both ends in this process, records in memory
+ *   native [--ops N] net DATADIR SECONDS PORT TEST... a GnuTLS client against "native serve"
  *   native serve DATADIR PORT                TLS servers on 127.0.0.1:PORT..PORT+3, and
  *                                            a plain TCP peer on PORT+4 (proto.h)
  *
  * Every measurement prints one line "R <test> <value> <unit> <detail>" (detail: the
  * negotiated protocol/suite, or "n/a:<reason>"). bench.exe (bench/bench.c) runs the same
- * tests with SSPI and prints the same lines; tools/bench compares them.
+ * tests with SSPI and prints the same lines; tools/bench compares them. --ops: proto.h.
  *
  * The in-memory sessions are set up like secur32.so's engine sets up its own (same
  * priority strings, tickets on the server, non-blocking memory transport), so that the
@@ -491,7 +491,8 @@ static void mem_test(const struct test *t)
             }
             pair_free(&p);
             n++;
-        } while ((elapsed = now() - start) < seconds);
+        } while (bench_loop_more(n, elapsed = now() - start, seconds));
+        bench_loop_done(t->name, n, 1, "hs");
         printf("R %s %.1f hs/s %s\n", t->name, n / elapsed, desc);
         printf("T %s %.1f us-cpu/hs\n", t->name, (cpu_now() - cpu_start) / n * 1e6);
         gnutls_free(data.data);
@@ -513,7 +514,8 @@ static void mem_test(const struct test *t)
                 if ((ret = gnutls_record_send(p.c.s, buf, t->size)) != t->size) die("send", ret);
                 if ((ret = gnutls_record_recv(p.s.s, out, t->size + 64)) != t->size) die("recv", ret);
             }
-        } while ((elapsed = now() - start) < seconds);
+        } while (bench_loop_more(n, elapsed = now() - start, seconds));
+        bench_loop_done(t->name, n, t->size >= 1024 ? t->size / 1e6 : 1, t->size >= 1024 ? "MB" : "msg");
         if (t->size >= 1024) printf("R %s %.1f MB/s %s\n", t->name, (double)n * t->size / elapsed / 1e6, desc);
         else printf("R %s %.0f msg/s %s\n", t->name, n / elapsed, desc);
         pair_free(&p);
@@ -983,7 +985,8 @@ static void bulk_rounds(const struct test *t, gnutls_session_t s, const char *de
     {
         bulk_round(s, count, t->size, &t_send, &t_recv);
         rounds++;
-    } while (t_send + t_recv < seconds);
+    } while (bench_loop_more(rounds, t_send + t_recv, seconds));
+    bench_loop_done(t->name, rounds, (double)count * (t->size >= 1024 ? t->size / 1e6 : 1), t->size >= 1024 ? "MB" : "msg");
     bench_print_bulk(t->name, rounds, count, t->size, t_send + t_recv, cpu_now() - cpu_start, desc);
 }
 
@@ -1013,7 +1016,8 @@ static void floor_handshakes(const struct test *t, int port)
         }
         close(fd);
         n++;
-    } while ((elapsed = now() - start) < seconds);
+    } while (bench_loop_more(n, elapsed = now() - start, seconds));
+    bench_loop_done(t->name, n, 1, "hs");
     printf("R %s %.1f hs/s plain-tcp\n", t->name, n / elapsed);
 }
 
@@ -1081,7 +1085,8 @@ static void net_test(const struct test *t, int port)
             gnutls_deinit(s);
             close(fd);
             n++;
-        } while ((elapsed = now() - start) < seconds);
+        } while (bench_loop_more(n, elapsed = now() - start, seconds));
+        bench_loop_done(t->name, n, 1, "hs");
         printf("R %s %.1f hs/s %s\n", t->name, n / elapsed, desc);
         printf("T %s %.1f us-cpu/hs\n", t->name, (cpu_now() - cpu_start) / n * 1e6);
         gnutls_free(data.data);
@@ -1105,9 +1110,15 @@ int main(int argc, char **argv)
 {
     int i, first, port = 0;
 
+    if (argc >= 3 && !strcmp(argv[1], "--ops"))
+    {
+        bench_ops = atol(argv[2]);
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 4)
     {
-        fprintf(stderr, "usage: native mem DATADIR SECONDS TEST... | net DATADIR SECONDS PORT TEST... | serve DATADIR PORT\n");
+        fprintf(stderr, "usage: native [--ops N] mem DATADIR SECONDS TEST... | net DATADIR SECONDS PORT TEST... | serve DATADIR PORT\n");
         return 2;
     }
     datadir = argv[2];

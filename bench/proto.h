@@ -22,6 +22,28 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Instruction counts (tools/bench --instructions): with "--ops N" a program runs each
+ * measured loop for exactly N operations (handshakes; for bulk and small rows, rounds of
+ * records) instead of for SECONDS, and then prints "O <test> <amount> <unit>": how many
+ * handshakes, MB or messages the loop did. tools/bench runs it under valgrind's cachegrind
+ * twice, with N and 3N, and divides the difference of the two instruction counts by the
+ * difference of the amounts: the instructions one more operation costs, start-up and
+ * set-up cancelled out. Unlike a time, that count does not move with what the rest of the
+ * machine is doing. */
+static long bench_ops;
+
+/* Whether a measured loop that did n operations in elapsed seconds of seconds goes on. */
+static inline int bench_loop_more(long n, double elapsed, double seconds)
+{
+    return bench_ops ? n < bench_ops : elapsed < seconds;
+}
+
+/* The end of a measured loop of n operations, each worth per_op of unit. */
+static inline void bench_loop_done(const char *name, long n, double per_op, const char *unit)
+{
+    if (bench_ops) printf("O %s %.6g %s\n", name, n * per_op, unit);
+}
+
 #define BENCH_OP_PING   1
 #define BENCH_OP_SINK   2
 #define BENCH_OP_SOURCE 3
