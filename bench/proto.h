@@ -22,14 +22,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Instruction counts (tools/bench --instructions): with "--ops N" a program runs each
- * measured loop for exactly N operations (handshakes; for bulk and small rows, rounds of
- * records) instead of for SECONDS, and then prints "O <test> <amount> <unit>": how many
- * handshakes, MB or messages the loop did. tools/bench runs it under valgrind's cachegrind
- * twice, with N and 3N, and divides the difference of the two instruction counts by the
- * difference of the amounts: the instructions one more operation costs, start-up and
- * set-up cancelled out. Unlike a time, that count does not move with what the rest of the
- * machine is doing. */
+/* Instruction counts (tools/bench): with "--ops N" a program runs each measured loop for
+ * N operations instead of for SECONDS: N handshakes; N records in mem mode's bulk and
+ * small rows (in steps of 64); N rounds of records in net mode's. It then prints
+ * "O <test> <amount> <unit>": how many handshakes, MB or messages the loop did.
+ * tools/bench runs each program under valgrind's cachegrind twice, with N and 3N, and
+ * divides the difference of the two instruction counts by the difference of the amounts:
+ * what one more operation costs, start-up and set-up cancelled out. Unlike a time, that
+ * count does not move with what the rest of the machine is doing. */
 static long bench_ops;
 
 /* Whether a measured loop that did n operations in elapsed seconds of seconds goes on. */
