@@ -741,7 +741,7 @@ static void mem_test(const struct test *t)
                 if (data_size != (ULONG)t->size || used != record) fail("record size", 0);
             }
         } while (bench_loop_more(n, elapsed = now() - start, seconds));
-        bench_loop_done(t->name, n, t->size >= 1024 ? t->size / 1e6 : 1, t->size >= 1024 ? "MB" : "msg");
+        bench_loop_done_records(t->name, n, 1, t->size);
         if (t->size >= 1024) printf("R %s %.1f MB/s %s\n", t->name, (double)n * t->size / elapsed / 1e6, desc);
         else printf("R %s %.0f msg/s %s\n", t->name, n / elapsed, desc);
         free(buf);
@@ -1042,7 +1042,7 @@ static void bulk_rounds(const struct test *t, struct conn *c, BYTE *buf, BOOL tl
         bulk_round(c, buf, tls, count, t->size, &t_send, &t_recv);
         rounds++;
     } while (bench_loop_more(rounds, t_send + t_recv, seconds));
-    bench_loop_done(t->name, rounds, (double)count * (t->size >= 1024 ? t->size / 1e6 : 1), t->size >= 1024 ? "MB" : "msg");
+    bench_loop_done_records(t->name, rounds, count, t->size);
     bench_print_bulk(t->name, rounds, count, t->size, t_send + t_recv, cpu_now() - cpu_start, desc);
 }
 

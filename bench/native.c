@@ -515,7 +515,7 @@ static void mem_test(const struct test *t)
                 if ((ret = gnutls_record_recv(p.s.s, out, t->size + 64)) != t->size) die("recv", ret);
             }
         } while (bench_loop_more(n, elapsed = now() - start, seconds));
-        bench_loop_done(t->name, n, t->size >= 1024 ? t->size / 1e6 : 1, t->size >= 1024 ? "MB" : "msg");
+        bench_loop_done_records(t->name, n, 1, t->size);
         if (t->size >= 1024) printf("R %s %.1f MB/s %s\n", t->name, (double)n * t->size / elapsed / 1e6, desc);
         else printf("R %s %.0f msg/s %s\n", t->name, n / elapsed, desc);
         pair_free(&p);
@@ -986,7 +986,7 @@ static void bulk_rounds(const struct test *t, gnutls_session_t s, const char *de
         bulk_round(s, count, t->size, &t_send, &t_recv);
         rounds++;
     } while (bench_loop_more(rounds, t_send + t_recv, seconds));
-    bench_loop_done(t->name, rounds, (double)count * (t->size >= 1024 ? t->size / 1e6 : 1), t->size >= 1024 ? "MB" : "msg");
+    bench_loop_done_records(t->name, rounds, count, t->size);
     bench_print_bulk(t->name, rounds, count, t->size, t_send + t_recv, cpu_now() - cpu_start, desc);
 }
 

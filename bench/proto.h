@@ -44,6 +44,13 @@ static inline void bench_loop_done(const char *name, long n, double per_op, cons
     if (bench_ops) printf("O %s %.6g %s\n", name, n * per_op, unit);
 }
 
+/* The same for n operations of records_per_op records of size bytes each, counted in MB
+ * for records of 1 KiB or more and in messages below, as the bulk and small rows' rates. */
+static inline void bench_loop_done_records(const char *name, long n, double records_per_op, uint32_t size)
+{
+    bench_loop_done(name, n, records_per_op * (size >= 1024 ? size / 1e6 : 1), size >= 1024 ? "MB" : "msg");
+}
+
 #define BENCH_OP_PING   1
 #define BENCH_OP_SINK   2
 #define BENCH_OP_SOURCE 3
